@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode, sql, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { AppConfig } from '../config';
+import { AuthSession, RefreshToken, User } from '../db/entities';
+import { Conflict, Unauthorized } from '../http/errors';
+import type { Caller } from '../http/route';
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
+import { AccessTokens, hashRefreshToken, newRefreshToken } from './tokens';
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: User;
+}
+
+const BAD_CREDENTIALS = 'Incorrect username or password';
+const BAD_REFRESH_TOKEN = 'Invalid or expired refresh token';
+
+export class AuthService {
+  private readonly accessTokens: AccessTokens;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly settings: AppConfig['jwt'],
+  ) {
+    this.accessTokens = new AccessTokens(settings);
+  }
+
+  private get em(): EntityManager {
+    return this.orm.em;
+  }
+
+  async register(input: { email: string; username: string; password: string }): Promise<User> {
+    const email = input.email.toLowerCase();
+    await this.assertUnclaimed(email, input.username);
+    const user = this.em.create(User, { email, username: input.username, hashedPassword: await hashPassword(input.password) });
+    try {
+      await this.em.persist(user).flush();
+    } catch (err) {
+      // Lost a race with a registration of the same name since the check above.
+      if (err instanceof UniqueConstraintViolationException) throw new Conflict('Email or username is already registered');
+      throw err;
+    }
+    return user;
+  }
+
+  /** `identifier` is a username (any case) or an email. */
+  async login(identifier: string, password: string): Promise<IssuedTokens> {
+    const user = await this.em.findOne(
+      User,
+      identifier.includes('@') ? { email: identifier.toLowerCase() } : { [sql.lower('username')]: identifier.toLowerCase() },
+      { populate: ['hashedPassword'] },
+    );
+    const valid = user ? await verifyPassword(user.hashedPassword, password) : await verifyAgainstDecoy(password);
+    if (!user || !valid || !user.isActive) throw new Unauthorized(BAD_CREDENTIALS);
+
+    const session = this.em.create(AuthSession, { id: randomUUID(), user, expiresAt: this.refreshExpiry() });
+    const issued = this.issue(this.em, session);
+    await this.em.flush();
+    return issued;
+  }
+
+  /**
+   * Rotates a refresh token: the presented one dies and a new pair is issued. A token that was
+   * already used means it leaked, so its whole session is revoked.
+   */
+  async refresh(refreshToken: string): Promise<IssuedTokens> {
+    const outcome = await this.em.transactional(async (tx) => {
+      // The row lock makes two concurrent uses of one token see each other: one wins, one is reuse.
+      const stored = await tx.findOne(RefreshToken, { tokenHash: hashRefreshToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!stored) return null;
+      await tx.populate(stored, ['session.user']);
+      const { session } = stored;
+      const now = new Date();
+      if (stored.usedAt) {
+        session.revokedAt ??= now;
+        return null;
+      }
+      if (session.revokedAt || stored.expiresAt <= now || session.expiresAt <= now || !session.user.isActive) return null;
+      stored.usedAt = now;
+      session.expiresAt = this.refreshExpiry();
+      return this.issue(tx, session);
+    });
+    if (!outcome) throw new Unauthorized(BAD_REFRESH_TOKEN);
+    return outcome;
+  }
+
+  /** Ends the caller's session, and the one the given refresh token belongs to if it is theirs. */
+  async logout(caller: Caller, refreshToken?: string): Promise<void> {
+    const sessionIds = [caller.sessionId];
+    if (refreshToken) {
+      const stored = await this.em.findOne(RefreshToken, { tokenHash: hashRefreshToken(refreshToken), session: { user: caller.id } });
+      if (stored) sessionIds.push(stored.session.id);
+    }
+    await this.em.nativeUpdate(AuthSession, { id: { $in: sessionIds }, revokedAt: null }, { revokedAt: new Date() });
+  }
+
+  /** The auth guard: a valid access token whose session is live and whose user is active. */
+  async authenticate(accessToken: string): Promise<Caller> {
+    const claims = this.accessTokens.verify(accessToken);
+    const session = await this.em.findOne(
+      AuthSession,
+      { id: claims.sessionId, user: { id: claims.userId, isActive: true }, revokedAt: null },
+      { populate: ['user'] },
+    );
+    if (!session) throw new Unauthorized('Session has ended; log in again');
+    return { id: session.user.id, username: session.user.username, sessionId: session.id };
+  }
+
+  async currentUser(caller: Caller): Promise<User> {
+    return this.em.findOneOrFail(User, caller.id);
+  }
+
+  /** Adds a new refresh token to the session; the caller flushes. */
+  private issue(em: EntityManager, session: AuthSession): IssuedTokens {
+    const { token, hash } = newRefreshToken();
+    em.create(RefreshToken, { session, tokenHash: hash, expiresAt: session.expiresAt });
+    return {
+      accessToken: this.accessTokens.issue(session.user.id, session.id),
+      refreshToken: token,
+      expiresIn: this.accessTokens.ttlSeconds,
+      user: session.user,
+    };
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.settings.refreshTtlSeconds * 1000);
+  }
+
+  private async assertUnclaimed(email: string, username: string): Promise<void> {
+    const taken = await this.em.find(User, { $or: [{ email }, { [sql.lower('username')]: username.toLowerCase() }] });
+    if (taken.length === 0) return;
+    const fields = [
+      ...(taken.some((user) => user.email === email) ? [{ path: 'body.email', message: 'is already registered' }] : []),
+      ...(taken.some((user) => user.username.toLowerCase() === username.toLowerCase()) ? [{ path: 'body.username', message: 'is already taken' }] : []),
+    ];
+    throw new Conflict('Email or username is already registered', { fields });
+  }
+}

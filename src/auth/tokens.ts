@@ -1,0 +1,62 @@
+import { createHash, randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { AppConfig } from '../config';
+import { Unauthorized } from '../http/errors';
+
+const ALGORITHM = 'HS256';
+const ACCESS_AUDIENCE = 'neofi-api';
+
+export interface AccessClaims {
+  userId: number;
+  sessionId: string;
+}
+
+/**
+ * Short-lived JWTs. `typ` and the audience keep them apart from anything else signed with the
+ * secret; refresh tokens are opaque random strings, so neither can pass for the other.
+ */
+export class AccessTokens {
+  constructor(private readonly settings: AppConfig['jwt']) {}
+
+  get ttlSeconds(): number {
+    return this.settings.accessTtlSeconds;
+  }
+
+  issue(userId: number, sessionId: string): string {
+    return jwt.sign({ typ: 'access', sid: sessionId }, this.settings.secret, {
+      algorithm: ALGORITHM,
+      subject: String(userId),
+      issuer: this.settings.issuer,
+      audience: ACCESS_AUDIENCE,
+      expiresIn: this.settings.accessTtlSeconds,
+    });
+  }
+
+  verify(token: string): AccessClaims {
+    let payload: jwt.JwtPayload | string;
+    try {
+      payload = jwt.verify(token, this.settings.secret, {
+        algorithms: [ALGORITHM],
+        issuer: this.settings.issuer,
+        audience: ACCESS_AUDIENCE,
+      });
+    } catch (err) {
+      throw new Unauthorized(err instanceof jwt.TokenExpiredError ? 'Access token expired' : 'Invalid access token');
+    }
+    const userId = typeof payload === 'object' ? Number(payload.sub) : NaN;
+    if (typeof payload !== 'object' || payload.typ !== 'access' || !Number.isInteger(userId) || typeof payload.sid !== 'string') {
+      throw new Unauthorized('Invalid access token');
+    }
+    return { userId, sessionId: payload.sid };
+  }
+}
+
+/** A new opaque refresh token and the hash that is all the database keeps of it. */
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** The only place that reads the environment: everything else receives an AppConfig. */
+
+const MIN_SECRET_LENGTH = 32;
+
+const duration = (fallbackSeconds: number) =>
+  z
+    .string()
+    .regex(/^\d+[smhd]?$/, 'a number of seconds, or a number followed by s, m, h or d')
+    .transform(parseDurationSeconds)
+    .optional()
+    .transform((value) => value ?? fallbackSeconds);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+  EMBEDDED_PG_DIR: z.string().min(1).default('./.data/postgres'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+  JWT_SECRET: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('neofi-events'),
+  ACCESS_TOKEN_TTL: duration(15 * 60),
+  REFRESH_TOKEN_TTL: duration(30 * 24 * 3600),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Unset: start the embedded PostgreSQL below. */
+  databaseUrl?: string;
+  embeddedPostgres: { dataDir: string; port: number };
+  jwt: { secret: string; issuer: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  bodyLimit: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+export interface LoadedConfig {
+  config: AppConfig;
+  /** Things a person should know at start-up, such as a generated secret. */
+  warnings: string[];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`);
+  }
+  const vars = parsed.data;
+  const warnings: string[] = [];
+
+  let secret = vars.JWT_SECRET;
+  if (!secret || secret.length < MIN_SECRET_LENGTH) {
+    if (vars.NODE_ENV === 'production') {
+      throw new ConfigError(
+        `JWT_SECRET must be set to at least ${MIN_SECRET_LENGTH} characters in production ` +
+          `(generate one with: openssl rand -base64 48)`,
+      );
+    }
+    warnings.push(
+      `JWT_SECRET is ${secret ? 'too short' : 'not set'}: using a random secret for this run; ` +
+        `tokens will not survive a restart`,
+    );
+    secret = randomBytes(48).toString('base64url');
+  }
+
+  return {
+    config: {
+      env: vars.NODE_ENV,
+      host: vars.HOST,
+      port: vars.PORT,
+      databaseUrl: vars.DATABASE_URL,
+      embeddedPostgres: { dataDir: vars.EMBEDDED_PG_DIR, port: vars.EMBEDDED_PG_PORT },
+      jwt: {
+        secret,
+        issuer: vars.JWT_ISSUER,
+        accessTtlSeconds: vars.ACCESS_TOKEN_TTL,
+        refreshTtlSeconds: vars.REFRESH_TOKEN_TTL,
+      },
+      bodyLimit: vars.BODY_LIMIT,
+      logLevel: vars.LOG_LEVEL,
+    },
+    warnings,
+  };
+}
+
+function parseDurationSeconds(text: string): number {
+  const unit = text.at(-1)!;
+  const factor = { s: 1, m: 60, h: 3600, d: 86400 }[unit];
+  return factor ? Number(text.slice(0, -1)) * factor : Number(text);
+}

@@ -1,0 +1,43 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { createOrmConfig } from '../../mikro-orm.config';
+import type { AppConfig } from '../config';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded';
+
+export interface Database {
+  orm: MikroORM;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to DATABASE_URL, or starts the embedded PostgreSQL when it is unset, and brings the
+ * schema up to date with the committed migrations.
+ */
+export async function openDatabase(config: AppConfig, logger: Logger): Promise<Database> {
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    logger.info({ dataDir: config.embeddedPostgres.dataDir, port: config.embeddedPostgres.port }, 'starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({
+      ...config.embeddedPostgres,
+      persistent: true,
+      onLog: (line) => logger.debug({ postgres: line }),
+    });
+    url = embedded.url;
+  }
+  try {
+    const orm = await MikroORM.init(createOrmConfig(url, { logger: (message) => logger.debug({ orm: message }) }));
+    const applied = await orm.getMigrator().up();
+    if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'applied migrations');
+    return {
+      orm,
+      async close() {
+        await orm.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+}

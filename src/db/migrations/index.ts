@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261129224129 } from './Migration20261129224129';
+
+/** Every migration, oldest first. `npm run migration:create` writes a new file; add it here. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261129224129_initial_schema', class: Migration20261129224129 },
+];

@@ -1,0 +1,58 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { CalendarEvent, EventSnapshot } from '../db/entities';
+
+export type { EventSnapshot };
+export type EventField = keyof EventSnapshot;
+
+/** The event's own fields, the ones versions snapshot and changelogs track, in display order. */
+export const EVENT_FIELDS: readonly EventField[] = [
+  'title',
+  'description',
+  'start_time',
+  'end_time',
+  'location',
+  'is_recurring',
+  'recurrence_pattern',
+];
+
+export interface FieldChange {
+  field: EventField;
+  old_value: unknown;
+  new_value: unknown;
+}
+
+export function snapshotOf(event: CalendarEvent): EventSnapshot {
+  return {
+    title: event.title,
+    description: event.description,
+    start_time: event.startTime.toISOString(),
+    end_time: event.endTime.toISOString(),
+    location: event.location,
+    is_recurring: event.isRecurring,
+    recurrence_pattern: event.recurrencePattern,
+  };
+}
+
+export function applySnapshot(event: CalendarEvent, snapshot: EventSnapshot): void {
+  event.title = snapshot.title;
+  event.description = snapshot.description;
+  event.startTime = new Date(snapshot.start_time);
+  event.endTime = new Date(snapshot.end_time);
+  event.location = snapshot.location;
+  event.isRecurring = snapshot.is_recurring;
+  event.recurrencePattern = snapshot.recurrence_pattern;
+}
+
+/** The fields whose values differ, in display order; `before` null means the event is new. */
+export function changedFields(before: EventSnapshot | null, after: EventSnapshot): FieldChange[] {
+  return EVENT_FIELDS.flatMap((field) => {
+    const oldValue = before ? before[field] : null;
+    const newValue = after[field];
+    if (isDeepStrictEqual(oldValue, newValue) || (before === null && isEmpty(newValue))) return [];
+    return [{ field, old_value: oldValue, new_value: newValue }];
+  });
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === null || value === '' || value === false;
+}

@@ -1,0 +1,94 @@
+import { ETAG_HEADER, IF_MATCH_HEADER, ifMatchVersions, setVersionTag } from '../http/etag';
+import { defineRoute, type AppContext, type Route } from '../http/route';
+import { errorResponse, EventIdParams } from '../http/schemas';
+import { CreateEventBody, EventPage, EventResponse, ListEventsQuery, presentEvent, UpdateEventBody } from './schemas';
+import type { EventsService, EventWithRole } from './service';
+
+const TAG = 'events';
+const NOT_FOUND = errorResponse('No such event, or not shared with the caller');
+
+export function eventRoutes(events: EventsService): Route[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/events',
+      tag: TAG,
+      summary: 'Create an event',
+      description: 'The caller becomes its owner; version 1 ("Created") is recorded with it.',
+      body: CreateEventBody,
+      responses: { 201: { description: 'The new event', schema: EventResponse, headers: ETAG_HEADER } },
+      async handler(ctx, { body, caller }) {
+        sendEvent(ctx, await events.create(caller.id, body), 201);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/events',
+      tag: TAG,
+      summary: "List the caller's events",
+      description: 'Events the caller owns or that are shared with it, ordered by start time.',
+      query: ListEventsQuery,
+      responses: { 200: { description: 'One page of events', schema: EventPage } },
+      async handler(ctx, { query, caller }) {
+        const { items, total } = await events.list(caller.id, query);
+        ctx.body = { items: items.map(({ event, role }) => presentEvent(event, role)), total, limit: query.limit, offset: query.offset };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/events/{id}',
+      tag: TAG,
+      summary: 'Get an event',
+      params: EventIdParams,
+      responses: { 200: { description: 'The event', schema: EventResponse, headers: ETAG_HEADER }, 404: NOT_FOUND },
+      async handler(ctx, { params, caller }) {
+        sendEvent(ctx, await events.get(caller.id, params.id));
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/events/{id}',
+      tag: TAG,
+      summary: 'Update an event (editor or owner)',
+      description: 'Partial: fields left out keep their values. A change makes a new version; no change makes none.',
+      params: EventIdParams,
+      body: UpdateEventBody,
+      requestHeaders: IF_MATCH_HEADER,
+      responses: {
+        200: { description: 'The event after the change', schema: EventResponse, headers: ETAG_HEADER },
+        403: errorResponse('Viewers cannot edit'),
+        404: NOT_FOUND,
+        412: errorResponse('If-Match names an older version'),
+      },
+      async handler(ctx, { params, body, caller }) {
+        const { change_description: description, ...patch } = body;
+        const result = await events.change({ eventId: params.id, actorId: caller.id, patch, description, ifMatch: ifMatchVersions(ctx) });
+        sendEvent(ctx, result);
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/events/{id}',
+      tag: TAG,
+      summary: 'Delete an event (owner)',
+      params: EventIdParams,
+      requestHeaders: IF_MATCH_HEADER,
+      responses: {
+        204: { description: 'Deleted, with its sharing and history' },
+        403: errorResponse('Only the owner can delete'),
+        404: NOT_FOUND,
+        412: errorResponse('If-Match names an older version'),
+      },
+      async handler(ctx, { params, caller }) {
+        await events.delete(caller.id, params.id, ifMatchVersions(ctx));
+        ctx.status = 204;
+      },
+    }),
+  ];
+}
+
+export function sendEvent(ctx: AppContext, { event, role }: EventWithRole, status = 200): void {
+  setVersionTag(ctx, event.version);
+  ctx.status = status;
+  ctx.body = presentEvent(event, role);
+}

@@ -1,0 +1,129 @@
+import type Router from '@koa/router';
+import type { RouterContext } from '@koa/router';
+import { z } from 'zod';
+import { Unauthorized, UnsupportedMediaType, ValidationFailed, type FieldIssue } from './errors';
+
+/** Who is calling: set by the auth guard from a valid access token. */
+export interface Caller {
+  id: number;
+  username: string;
+  sessionId: string;
+}
+
+export type AppContext = RouterContext;
+
+export type Authenticate = (accessToken: string) => Promise<Caller>;
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Response headers worth documenting, e.g. ETag. */
+  headers?: Record<string, string>;
+}
+
+/** Media types a body may come in; `form` is the OAuth2 password form. */
+const BODY_MEDIA_TYPES = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
+type BodyFormat = keyof typeof BODY_MEDIA_TYPES;
+
+type AnyObject = z.ZodType<Record<string, unknown>>;
+type Empty = z.ZodObject<Record<string, never>>;
+
+interface RouteSpecBase<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** OpenAPI style, relative to the API prefix: `/events/{id}`. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  bodyFormats?: BodyFormat[];
+  /** Headers the route reads, documented as parameters (e.g. If-Match). */
+  requestHeaders?: Record<string, string>;
+  responses: Record<number, ResponseSpec>;
+}
+
+interface Input<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  params: z.output<P>;
+  query: z.output<Q>;
+  body: z.output<B>;
+}
+
+type ProtectedSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> = RouteSpecBase<P, Q, B> & {
+  public?: false;
+  handler(ctx: AppContext, input: Input<P, Q, B> & { caller: Caller }): Promise<void>;
+};
+
+type PublicSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> = RouteSpecBase<P, Q, B> & {
+  public: true;
+  handler(ctx: AppContext, input: Input<P, Q, B>): Promise<void>;
+};
+
+/** A route with its types erased, ready to mount and to document. */
+export type Route = RouteSpecBase<AnyObject, AnyObject, z.ZodType> & {
+  public?: boolean;
+  handler(ctx: AppContext, input: Input<AnyObject, AnyObject, z.ZodType> & { caller?: Caller }): Promise<void>;
+};
+
+/**
+ * One definition per endpoint: its schemas validate the request, type the handler and feed the
+ * OpenAPI document, so the three cannot drift apart.
+ */
+export function defineRoute<P extends AnyObject = Empty, Q extends AnyObject = Empty, B extends z.ZodType = z.ZodUndefined>(
+  spec: ProtectedSpec<P, Q, B> | PublicSpec<P, Q, B>,
+): Route {
+  return spec as unknown as Route;
+}
+
+/** Adds each route to the router: auth guard, then input validation, then the handler. */
+export function mountRoutes(router: Router, routes: Route[], authenticate: Authenticate): void {
+  for (const route of routes) {
+    const koaPath = route.path.replace(/\{(\w+)\}/g, ':$1');
+    const accepted = (route.bodyFormats ?? ['json']).map((format) => BODY_MEDIA_TYPES[format]);
+    router[route.method](koaPath, async (ctx: AppContext) => {
+      const caller = route.public ? undefined : await authenticate(bearerToken(ctx));
+      // Content-Length: 0 is no body at all, so it needs no content type.
+      if (route.body && ctx.request.length !== 0 && ctx.request.is(accepted) === false) {
+        throw new UnsupportedMediaType(`Send the body as ${accepted.join(' or ')}`);
+      }
+      const input = {
+        params: parse(route.params, ctx.params, 'path'),
+        query: parse(route.query, ctx.query, 'query'),
+        // A POST with no body at all reads as an empty object, so optional bodies may be left out.
+        body: route.body ? parse(route.body, ctx.request.body ?? {}, 'body') : undefined,
+        caller,
+      };
+      await route.handler(ctx, input);
+    });
+  }
+}
+
+function bearerToken(ctx: AppContext): string {
+  const header = ctx.get('Authorization');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new Unauthorized(header ? 'The Authorization header must be "Bearer <access token>"' : 'Authentication required');
+  return match[1];
+}
+
+function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> {
+  if (!schema) return {} as z.output<T>;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationFailed(fieldIssues(result.error.issues, [where]));
+}
+
+/** Flattens zod issues; for a union, reports the alternative that came closest to matching. */
+function fieldIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): FieldIssue[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((best, option) => (option.length < best.length ? option : best));
+      return fieldIssues(closest, path);
+    }
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: [...path, key].map(String).join('.'), message: 'is not a known field' }));
+    }
+    return [{ path: path.map(String).join('.'), message: issue.message }];
+  });
+}

@@ -1,0 +1,198 @@
+import jwt from 'jsonwebtoken';
+import { createUser } from './support/fixtures';
+import { startTestApp, type TestApp } from './support/test-app';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.close());
+
+describe('register', () => {
+  it('creates a user and never returns the password hash', async () => {
+    const response = await app.api.post('/auth/register', { email: 'Ann@Example.com', username: 'Ann.Lee', password: 'long enough' });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({
+      id: expect.any(Number),
+      email: 'ann@example.com',
+      username: 'Ann.Lee',
+      is_active: true,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
+    expect(JSON.stringify(response.body)).not.toMatch(/argon2|password/);
+  });
+
+  it('refuses a taken email or username, whatever their case', async () => {
+    await app.api.post('/auth/register', { email: 'bob@example.com', username: 'bob', password: 'long enough' });
+    const sameEmail = await app.api.post('/auth/register', { email: 'BOB@example.com', username: 'bobby', password: 'long enough' });
+    const sameName = await app.api.post('/auth/register', { email: 'other@example.com', username: 'BOB', password: 'long enough' });
+    expect(sameEmail.status).toBe(409);
+    expect(sameEmail.body.error.details.fields).toEqual([{ path: 'body.email', message: 'is already registered' }]);
+    expect(sameName.status).toBe(409);
+    expect(sameName.body.error.code).toBe('conflict');
+  });
+
+  it('keeps one account when the same name registers twice at once', async () => {
+    const body = { email: 'race@example.com', username: 'racer', password: 'long enough' };
+    const results = await Promise.all([1, 2, 3].map(() => app.api.post('/auth/register', body)));
+    expect(results.map((result) => result.status).sort()).toEqual([201, 409, 409]);
+  });
+
+  it.each([
+    [{ email: 'not-an-email', username: 'valid_name', password: 'long enough' }, 'body.email'],
+    [{ email: 'x@example.com', username: 'ab', password: 'long enough' }, 'body.username'],
+    [{ email: 'x@example.com', username: 'has space', password: 'long enough' }, 'body.username'],
+    [{ email: 'x@example.com', username: 'a'.repeat(51), password: 'long enough' }, 'body.username'],
+    [{ email: 'x@example.com', username: 'valid_name', password: 'short' }, 'body.password'],
+    [{ email: 'x@example.com', username: 'valid_name' }, 'body.password'],
+    [{ email: 'x@example.com', username: 'valid_name', password: 'long enough', is_admin: true }, 'body.is_admin'],
+  ])('rejects %j with a 422 naming %s', async (body, path) => {
+    const response = await app.api.post('/auth/register', body);
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('validation_error');
+    expect(response.body.error.details.fields.map((field: { path: string }) => field.path)).toContain(path);
+  });
+});
+
+describe('login', () => {
+  it('accepts JSON with the username in any case, or the email', async () => {
+    const user = await createUser(app.api, 'carol');
+    for (const username of [user.username.toUpperCase(), user.email]) {
+      const response = await app.api.post('/auth/login', { username, password: user.password });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.body).toMatchObject({ token_type: 'bearer', expires_in: 900, user: { id: user.id } });
+    }
+  });
+
+  it('accepts the OAuth2 password form', async () => {
+    const user = await createUser(app.api, 'dave');
+    const response = await app.api.post('/auth/login', undefined, {
+      form: { grant_type: 'password', username: user.username, password: user.password },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.access_token).toEqual(expect.any(String));
+  });
+
+  it('answers a wrong password and an unknown user alike', async () => {
+    const user = await createUser(app.api, 'erin');
+    const wrongPassword = await app.api.post('/auth/login', { username: user.username, password: 'wrong password' });
+    const unknownUser = await app.api.post('/auth/login', { username: 'nobody_here', password: 'wrong password' });
+    expect(wrongPassword.status).toBe(401);
+    expect(unknownUser.status).toBe(401);
+    expect(wrongPassword.body).toEqual(unknownUser.body);
+    expect(wrongPassword.headers.get('www-authenticate')).toBe('Bearer');
+  });
+});
+
+describe('access tokens', () => {
+  it('let the caller read itself', async () => {
+    const user = await createUser(app.api, 'fay');
+    const me = await app.api.get('/auth/me', { token: user.token });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: user.id, username: user.username, email: user.email });
+  });
+
+  it('refuses missing, malformed, forged, expired and unsigned tokens', async () => {
+    const user = await createUser(app.api, 'gus');
+    const claims = jwt.decode(user.token) as jwt.JwtPayload;
+    const { secret, issuer } = app.config.jwt;
+    const resign = (payload: object, key = secret) => jwt.sign(payload, key, { algorithm: 'HS256' });
+    const tokens = {
+      missing: undefined,
+      garbage: 'not-a-jwt',
+      forged: resign(claims, 'some other secret that is long enough to look real'),
+      expired: resign({ ...claims, iat: claims.iat! - 3600, exp: Math.floor(Date.now() / 1000) - 60 }),
+      wrongType: resign({ ...claims, typ: 'refresh' }),
+      wrongIssuer: resign({ ...claims, iss: `${issuer}-other` }),
+      unsigned: `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`,
+    };
+    for (const [name, token] of Object.entries(tokens)) {
+      const response = await app.api.get('/auth/me', { token });
+      expect({ name, status: response.status, code: response.body.error?.code }).toEqual({ name, status: 401, code: 'unauthorized' });
+    }
+    const expired = await app.api.get('/auth/me', { token: tokens.expired });
+    expect(expired.body.error.message).toBe('Access token expired');
+  });
+
+  it('are not accepted as refresh tokens, and refresh tokens are not bearer tokens', async () => {
+    const user = await createUser(app.api, 'hal');
+    expect((await app.api.post('/auth/refresh', { refresh_token: user.token })).status).toBe(401);
+    expect((await app.api.get('/auth/me', { token: user.refreshToken })).status).toBe(401);
+  });
+});
+
+describe('refresh', () => {
+  it('rotates: the new pair works and the used token is dead', async () => {
+    const user = await createUser(app.api, 'ivy');
+    const rotated = await app.api.post('/auth/refresh', { refresh_token: user.refreshToken });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refresh_token).not.toBe(user.refreshToken);
+    expect((await app.api.get('/auth/me', { token: rotated.body.access_token })).status).toBe(200);
+
+    const again = await app.api.post('/auth/refresh', { refresh_token: rotated.body.refresh_token });
+    expect(again.status).toBe(200);
+  });
+
+  it('treats reuse of a used token as theft and revokes the whole session', async () => {
+    const user = await createUser(app.api, 'jay');
+    const rotated = await app.api.post('/auth/refresh', { refresh_token: user.refreshToken });
+    expect(rotated.status).toBe(200);
+
+    const replay = await app.api.post('/auth/refresh', { refresh_token: user.refreshToken });
+    expect(replay.status).toBe(401);
+    // The thief's replay also kills what the legitimate client holds.
+    expect((await app.api.post('/auth/refresh', { refresh_token: rotated.body.refresh_token })).status).toBe(401);
+    expect((await app.api.get('/auth/me', { token: rotated.body.access_token })).status).toBe(401);
+  });
+
+  it('lets exactly one of two concurrent uses of a token win, and revokes the session', async () => {
+    const user = await createUser(app.api, 'kim');
+    const [first, second] = await Promise.all([
+      app.api.post('/auth/refresh', { refresh_token: user.refreshToken }),
+      app.api.post('/auth/refresh', { refresh_token: user.refreshToken }),
+    ]);
+    expect([first.status, second.status].sort()).toEqual([200, 401]);
+    const winner = first.status === 200 ? first : second;
+    expect((await app.api.get('/auth/me', { token: winner.body.access_token })).status).toBe(401);
+  });
+
+  it('keeps other sessions of the same user alive', async () => {
+    const user = await createUser(app.api, 'lou');
+    const otherDevice = await app.api.post('/auth/login', { username: user.username, password: user.password });
+    await app.api.post('/auth/refresh', { refresh_token: user.refreshToken });
+    await app.api.post('/auth/refresh', { refresh_token: user.refreshToken }); // reuse: revokes the first session only
+    expect((await app.api.get('/auth/me', { token: otherDevice.body.access_token })).status).toBe(200);
+  });
+
+  it('rejects unknown tokens and bad bodies', async () => {
+    expect((await app.api.post('/auth/refresh', { refresh_token: 'made-up' })).status).toBe(401);
+    expect((await app.api.post('/auth/refresh', {})).status).toBe(422);
+    expect((await app.api.post('/auth/refresh', { refresh_token: 42 })).status).toBe(422);
+  });
+});
+
+describe('logout', () => {
+  it('revokes the session: its refresh token and its access tokens stop working', async () => {
+    const user = await createUser(app.api, 'max');
+    const response = await app.api.post('/auth/logout', { refresh_token: user.refreshToken }, { token: user.token });
+    expect(response.status).toBe(204);
+    expect((await app.api.post('/auth/refresh', { refresh_token: user.refreshToken })).status).toBe(401);
+    expect((await app.api.get('/auth/me', { token: user.token })).status).toBe(401);
+  });
+
+  it('works without a body, and needs a bearer token', async () => {
+    const user = await createUser(app.api, 'ned');
+    expect((await app.api.post('/auth/logout', undefined, { token: user.token })).status).toBe(204);
+    expect((await app.api.post('/auth/refresh', { refresh_token: user.refreshToken })).status).toBe(401);
+    expect((await app.api.post('/auth/logout')).status).toBe(401);
+  });
+
+  it("cannot revoke someone else's session", async () => {
+    const victim = await createUser(app.api, 'oli');
+    const attacker = await createUser(app.api, 'pat');
+    await app.api.post('/auth/logout', { refresh_token: victim.refreshToken }, { token: attacker.token });
+    expect((await app.api.post('/auth/refresh', { refresh_token: victim.refreshToken })).status).toBe(200);
+  });
+});
