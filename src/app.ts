@@ -63,6 +63,8 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
   root.use('/api', api.routes());
 
   const app = new Koa({ proxy: false });
+  // Errors past the error middleware: failed response streams, mostly clients that went away.
+  app.on('error', (err) => logger.warn({ err }, 'response failed'));
   app.use(requestLog(logger));
   app.use(errorMiddleware(logger));
   app.use(async (ctx, next) => {
@@ -88,7 +90,7 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
   // Each request gets its own EntityManager, so identity maps never leak between requests.
   app.use((_ctx, next) => RequestContext.create(orm.em, next));
   app.use(root.routes());
-  app.use(root.allowedMethods({ throw: true }));
+  app.use(root.allowedMethods());
   return app;
 }
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
+import dotenv from 'dotenv';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
@@ -7,6 +8,8 @@ import { createLogger } from './logger';
 
 /** Start-up: config -> database (embedded or DATABASE_URL, migrated) -> app -> listen. */
 async function main(): Promise<void> {
+  // A .env file, when present, fills in what the environment leaves unset.
+  dotenv.config({ quiet: true });
   let loaded;
   try {
     loaded = loadConfig();

@@ -87,5 +87,12 @@ function normaliseRRule(text: string): string | null {
   }
   if (([] as unknown[]).concat(options.byweekday ?? []).some((day) => day == null)) return null;
   if (options.until && Number.isNaN(options.until.getTime())) return null;
-  return RRule.optionsToString(options).replace(/^RRULE:/, '');
+  // One spelling per rule: FREQ first, the other parts in alphabetical order, numbers sorted.
+  const [freq, ...parts] = RRule.optionsToString(options).replace(/^RRULE:/, '').split(';');
+  const sortedValues = parts.map((part) => {
+    const [key, values] = part.split('=');
+    const list = values.split(',');
+    return list.every((value) => /^-?\d+$/.test(value)) ? `${key}=${list.map(Number).sort((a, b) => a - b).join(',')}` : part;
+  });
+  return [freq, ...sortedValues.sort()].join(';');
 }

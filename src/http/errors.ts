@@ -99,7 +99,12 @@ export function errorMiddleware(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new NotFound(`No route for ${ctx.method} ${ctx.path}`);
+      // Nothing answered (404), or the router answered 405/501 with only a status and an Allow header.
+      if (ctx.body === undefined && ctx.status === 404) throw new NotFound(`No route for ${ctx.method} ${ctx.path}`);
+      if (ctx.body === undefined && ctx.status >= 400) {
+        const allowed = ctx.response.get('Allow');
+        throw new AppError(ctx.status, CODE_BY_STATUS[ctx.status] ?? 'bad_request', allowed ? `Use ${allowed} here` : `${ctx.method} is not supported`);
+      }
     } catch (err) {
       const { status, body } = render(err);
       if (status >= 500) logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');

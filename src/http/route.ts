@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import { z } from 'zod';
-import { Unauthorized, UnsupportedMediaType, ValidationFailed, type FieldIssue } from './errors';
+import { BadRequest, Unauthorized, UnsupportedMediaType, ValidationFailed, type FieldIssue } from './errors';
 
 /** Who is calling: set by the auth guard from a valid access token. */
 export interface Caller {
@@ -87,6 +87,8 @@ export function mountRoutes(router: Router, routes: Route[], authenticate: Authe
       if (route.body && ctx.request.length !== 0 && ctx.request.is(accepted) === false) {
         throw new UnsupportedMediaType(`Send the body as ${accepted.join(' or ')}`);
       }
+      // JSON arrays pass the parser's strict mode; like strings or null, they are not a body here.
+      if (route.body && Array.isArray(ctx.request.body)) throw new BadRequest('The body must be a JSON object');
       const input = {
         params: parse(route.params, ctx.params, 'path'),
         query: parse(route.query, ctx.query, 'query'),

@@ -1,0 +1,283 @@
+import { createEvent, createUser, sampleEvent, share, type TestUser } from './support/fixtures';
+import { startTestApp, type TestApp } from './support/test-app';
+
+let app: TestApp;
+let owner: TestUser;
+beforeAll(async () => {
+  app = await startTestApp();
+  owner = await createUser(app.api, 'owner');
+});
+afterAll(() => app.close());
+
+describe('create and read', () => {
+  it('creates an event owned by the caller, at version 1, with times in UTC', async () => {
+    const created = await app.api.post(
+      '/events',
+      sampleEvent({ start_time: '2026-06-01T11:00:00+02:00', end_time: '2026-06-01T12:30:00+02:00' }),
+      { token: owner.token },
+    );
+    expect(created.status).toBe(201);
+    expect(created.headers.get('etag')).toBe('"1"');
+    expect(created.body).toEqual({
+      id: expect.any(Number),
+      title: 'Planning',
+      description: 'Quarterly planning',
+      start_time: '2026-06-01T09:00:00.000Z',
+      end_time: '2026-06-01T10:30:00.000Z',
+      location: 'Room 1',
+      is_recurring: false,
+      recurrence_pattern: null,
+      owner_id: owner.id,
+      version: 1,
+      role: 'owner',
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
+
+    const read = await app.api.get(`/events/${created.body.id}`, { token: owner.token });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('etag')).toBe('"1"');
+    expect(read.body).toEqual(created.body);
+
+    const history = await app.api.get(`/events/${created.body.id}/history`, { token: owner.token });
+    expect(history.body).toEqual([
+      { version_number: 1, created_by: { id: owner.id, username: owner.username }, created_at: expect.any(String), change_description: 'Created' },
+    ]);
+  });
+
+  it('fills optional fields with their defaults', async () => {
+    const created = await app.api.post(
+      '/events',
+      { title: 'Bare', start_time: '2026-06-01T09:00:00Z', end_time: '2026-06-01T10:00:00Z' },
+      { token: owner.token },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ description: '', location: null, is_recurring: false, recurrence_pattern: null });
+  });
+
+  it('stores recurrence rules normalised, structured or RRULE', async () => {
+    const structured = await app.api.post(
+      '/events',
+      sampleEvent({ is_recurring: true, recurrence_pattern: { frequency: 'weekly', by_weekday: ['FR', 'MO', 'MO'], count: 10 } }),
+      { token: owner.token },
+    );
+    expect(structured.status).toBe(201);
+    expect(structured.body.recurrence_pattern).toEqual({ frequency: 'weekly', by_weekday: ['MO', 'FR'], count: 10 });
+
+    const rrule = await app.api.post(
+      '/events',
+      sampleEvent({ is_recurring: true, recurrence_pattern: { rrule: 'RRULE:FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=15,1' } }),
+      { token: owner.token },
+    );
+    expect(rrule.status).toBe(201);
+    expect(rrule.body.recurrence_pattern).toEqual({ rrule: 'FREQ=MONTHLY;BYMONTHDAY=1,15;INTERVAL=2' });
+  });
+
+  it('is also served under /api, the original prefix', async () => {
+    const id = await createEvent(app.api, owner);
+    const response = await fetch(`${app.baseUrl}/api/events/${id}`, { headers: { authorization: `Bearer ${owner.token}` } });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { id: number }).id).toBe(id);
+  });
+});
+
+describe('list', () => {
+  let user: TestUser;
+  let other: TestUser;
+  const ids: Record<string, number> = {};
+
+  beforeAll(async () => {
+    user = await createUser(app.api, 'lister');
+    other = await createUser(app.api, 'other');
+    const at = (day: number, hour: number) => `2026-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00Z`;
+    ids.late = await createEvent(app.api, user, { title: 'Late review', description: 'numbers', start_time: at(20, 9), end_time: at(20, 10) });
+    ids.early = await createEvent(app.api, user, { title: 'Early sync', description: 'Budget 100%', start_time: at(1, 9), end_time: at(1, 10) });
+    ids.multiDay = await createEvent(app.api, user, { title: 'Offsite', description: 'team', start_time: at(9, 8), end_time: at(12, 18) });
+    ids.sharedEdit = await createEvent(app.api, other, { title: 'Shared budget', description: 'x', start_time: at(15, 9), end_time: at(15, 10) });
+    ids.sharedView = await createEvent(app.api, other, { title: 'Town hall', description: 'y', start_time: at(16, 9), end_time: at(16, 10) });
+    ids.private = await createEvent(app.api, other, { title: 'Private budget', description: 'z', start_time: at(17, 9), end_time: at(17, 10) });
+    await share(app.api, other, ids.sharedEdit, user, 'editor');
+    await share(app.api, other, ids.sharedView, user, 'viewer');
+  });
+
+  const titles = (body: { items: { title: string }[] }) => body.items.map((item) => item.title);
+
+  it("shows the caller's own and shared events only, by start time, with the caller's role", async () => {
+    const response = await app.api.get('/events', { token: user.token });
+    expect(response.status).toBe(200);
+    expect(titles(response.body)).toEqual(['Early sync', 'Offsite', 'Shared budget', 'Town hall', 'Late review']);
+    expect(response.body.items.map((item: { role: string }) => item.role)).toEqual(['owner', 'owner', 'editor', 'viewer', 'owner']);
+    expect(response.body).toMatchObject({ total: 5, limit: 50, offset: 0 });
+  });
+
+  it('pages with limit and offset, counting every match', async () => {
+    const page = await app.api.get('/events?limit=2&offset=2', { token: user.token });
+    expect(titles(page.body)).toEqual(['Shared budget', 'Town hall']);
+    expect(page.body).toMatchObject({ total: 5, limit: 2, offset: 2 });
+  });
+
+  it('keeps events that overlap the start/end window, including ones spanning it', async () => {
+    const window = await app.api.get(`/events?start=2026-03-10T00:00:00Z&end=2026-03-16T00:00:00Z`, { token: user.token });
+    expect(titles(window.body)).toEqual(['Offsite', 'Shared budget']);
+    // An event that ends exactly when the window starts does not overlap it.
+    const touching = await app.api.get(`/events?start=2026-03-01T10:00:00Z&end=2026-03-02T00:00:00Z`, { token: user.token });
+    expect(titles(touching.body)).toEqual([]);
+    const openEnded = await app.api.get(`/events?start=2026-03-16T00:00:00Z`, { token: user.token });
+    expect(titles(openEnded.body)).toEqual(['Town hall', 'Late review']);
+  });
+
+  it('searches title and description without case, taking % and _ literally', async () => {
+    expect(titles((await app.api.get('/events?q=BUDGET', { token: user.token })).body)).toEqual(['Early sync', 'Shared budget']);
+    expect(titles((await app.api.get('/events?q=100%25', { token: user.token })).body)).toEqual(['Early sync']);
+    expect(titles((await app.api.get('/events?q=%25', { token: user.token })).body)).toEqual(['Early sync']);
+    expect(titles((await app.api.get('/events?q=_', { token: user.token })).body)).toEqual([]);
+  });
+
+  it('filters by role, and combines filters', async () => {
+    expect(titles((await app.api.get('/events?role=viewer', { token: user.token })).body)).toEqual(['Town hall']);
+    const combined = await app.api.get('/events?role=owner&q=sync&end=2026-03-05T00:00:00Z', { token: user.token });
+    expect(titles(combined.body)).toEqual(['Early sync']);
+    expect(combined.body.total).toBe(1);
+  });
+});
+
+describe('update', () => {
+  it('changes only the given fields and records one version with a changelog row per changed field', async () => {
+    const id = await createEvent(app.api, owner);
+    const updated = await app.api.put(
+      `/events/${id}`,
+      { title: 'Planning v2', location: null, description: 'Quarterly planning', change_description: 'Renamed, no room' },
+      { token: owner.token },
+    );
+    expect(updated.status).toBe(200);
+    expect(updated.headers.get('etag')).toBe('"2"');
+    expect(updated.body).toMatchObject({ title: 'Planning v2', location: null, description: 'Quarterly planning', version: 2 });
+
+    const version = await app.api.get(`/events/${id}/history/2`, { token: owner.token });
+    expect(version.body).toMatchObject({ version_number: 2, change_description: 'Renamed, no room', data: { title: 'Planning v2', location: null } });
+    const changelog = await app.api.get(`/events/${id}/changelog`, { token: owner.token });
+    const rows = changelog.body.items.filter((row: { version_number: number }) => row.version_number === 2);
+    expect(rows).toEqual([
+      expect.objectContaining({ field_name: 'title', old_value: 'Planning', new_value: 'Planning v2', created_by: { id: owner.id, username: owner.username } }),
+      expect.objectContaining({ field_name: 'location', old_value: 'Room 1', new_value: null }),
+    ]);
+  });
+
+  it('makes no version for a PUT that changes nothing', async () => {
+    const id = await createEvent(app.api, owner);
+    for (const body of [{}, { title: 'Planning' }, { start_time: '2026-06-01T11:00:00+02:00' }]) {
+      const response = await app.api.put(`/events/${id}`, body, { token: owner.token });
+      expect(response.status).toBe(200);
+      expect(response.body.version).toBe(1);
+    }
+    expect((await app.api.get(`/events/${id}/history`, { token: owner.token })).body).toHaveLength(1);
+  });
+
+  it('turning recurrence off clears the rule', async () => {
+    const id = await createEvent(app.api, owner, { is_recurring: true, recurrence_pattern: { frequency: 'daily', count: 3 } });
+    const updated = await app.api.put(`/events/${id}`, { is_recurring: false }, { token: owner.token });
+    expect(updated.body).toMatchObject({ is_recurring: false, recurrence_pattern: null, version: 2 });
+  });
+
+  it('checks the merged result: moving only the start past the end is refused and changes nothing', async () => {
+    const id = await createEvent(app.api, owner);
+    const response = await app.api.put(`/events/${id}`, { start_time: '2026-06-01T10:30:00Z' }, { token: owner.token });
+    expect(response.status).toBe(422);
+    expect(response.body.error.details.fields).toEqual([{ path: 'body.end_time', message: 'must be after start_time' }]);
+    expect((await app.api.get(`/events/${id}`, { token: owner.token })).body.version).toBe(1);
+  });
+});
+
+describe('If-Match', () => {
+  it('applies a PUT whose If-Match is current, and refuses a stale one with 412, changing nothing', async () => {
+    const id = await createEvent(app.api, owner);
+    const fresh = await app.api.put(`/events/${id}`, { title: 'A' }, { token: owner.token, headers: { 'if-match': '"1"' } });
+    expect(fresh.status).toBe(200);
+
+    const stale = await app.api.put(`/events/${id}`, { title: 'B' }, { token: owner.token, headers: { 'if-match': '"1"' } });
+    expect(stale.status).toBe(412);
+    expect(stale.body.error).toMatchObject({ code: 'precondition_failed', details: { current_version: 2 } });
+    const current = await app.api.get(`/events/${id}`, { token: owner.token });
+    expect(current.body).toMatchObject({ title: 'A', version: 2 });
+  });
+
+  it('accepts * and lists of tags, never weak or malformed tags', async () => {
+    const id = await createEvent(app.api, owner);
+    const put = (ifMatch: string, title: string) => app.api.put(`/events/${id}`, { title }, { token: owner.token, headers: { 'if-match': ifMatch } });
+    expect((await put('*', 'one')).status).toBe(200);
+    expect((await put('"1", "2"', 'two')).status).toBe(200);
+    expect((await put('W/"3"', 'three')).status).toBe(412);
+    expect((await put('3', 'three')).status).toBe(412);
+    expect((await put('"3"', 'three')).status).toBe(200);
+  });
+
+  it('guards DELETE too', async () => {
+    const id = await createEvent(app.api, owner);
+    await app.api.put(`/events/${id}`, { title: 'changed' }, { token: owner.token });
+    expect((await app.api.delete(`/events/${id}`, { token: owner.token, headers: { 'if-match': '"1"' } })).status).toBe(412);
+    expect((await app.api.delete(`/events/${id}`, { token: owner.token, headers: { 'if-match': '"2"' } })).status).toBe(204);
+  });
+
+  it('lets exactly one of several writers holding the same ETag win', async () => {
+    const id = await createEvent(app.api, owner);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, n) => app.api.put(`/events/${id}`, { title: `writer ${n}` }, { token: owner.token, headers: { 'if-match': '"1"' } })),
+    );
+    expect(results.map((result) => result.status).sort()).toEqual([200, 412, 412, 412, 412]);
+    expect((await app.api.get(`/events/${id}/history`, { token: owner.token })).body).toHaveLength(2);
+  });
+});
+
+describe('concurrent edits', () => {
+  it('records every one of many concurrent PUTs: unique version numbers, no field lost', async () => {
+    const editor = await createUser(app.api, 'concurrent');
+    const id = await createEvent(app.api, owner);
+    await share(app.api, owner, id, editor, 'editor');
+    const edits = [
+      { title: 'New title' },
+      { description: 'New description' },
+      { location: 'New room' },
+      { start_time: '2026-06-01T08:00:00Z' },
+      { end_time: '2026-06-01T11:00:00Z' },
+      { is_recurring: true, recurrence_pattern: { frequency: 'daily', count: 5 } },
+    ];
+    const results = await Promise.all(
+      edits.map((body, n) => app.api.put(`/events/${id}`, body, { token: (n % 2 ? editor : owner).token })),
+    );
+    expect(results.map((result) => result.status)).toEqual(edits.map(() => 200));
+
+    const history = await app.api.get(`/events/${id}/history`, { token: owner.token });
+    expect(history.body.map((version: { version_number: number }) => version.version_number)).toEqual([7, 6, 5, 4, 3, 2, 1]);
+    const final = await app.api.get(`/events/${id}`, { token: owner.token });
+    expect(final.body).toMatchObject({
+      title: 'New title',
+      description: 'New description',
+      location: 'New room',
+      start_time: '2026-06-01T08:00:00.000Z',
+      end_time: '2026-06-01T11:00:00.000Z',
+      is_recurring: true,
+      recurrence_pattern: { frequency: 'daily', count: 5 },
+      version: 7,
+    });
+    // Each version's changelog names exactly the fields of the PUT that made it.
+    const changelog = await app.api.get(`/events/${id}/changelog`, { token: owner.token });
+    const laterRows = changelog.body.items.filter((row: { version_number: number }) => row.version_number > 1);
+    expect(laterRows).toHaveLength(7);
+    expect(new Set(laterRows.map((row: { field_name: string }) => row.field_name))).toEqual(
+      new Set(['title', 'description', 'location', 'start_time', 'end_time', 'is_recurring', 'recurrence_pattern']),
+    );
+  });
+});
+
+describe('delete', () => {
+  it('removes the event with its history and sharing', async () => {
+    const viewer = await createUser(app.api, 'deleted-viewer');
+    const id = await createEvent(app.api, owner);
+    await share(app.api, owner, id, viewer, 'viewer');
+    expect((await app.api.delete(`/events/${id}`, { token: owner.token })).status).toBe(204);
+    expect((await app.api.get(`/events/${id}`, { token: owner.token })).status).toBe(404);
+    expect((await app.api.get(`/events/${id}/history`, { token: viewer.token })).status).toBe(404);
+    expect((await app.api.get('/events', { token: viewer.token })).body.total).toBe(0);
+    expect((await app.api.delete(`/events/${id}`, { token: owner.token })).status).toBe(404);
+  });
+});

@@ -1,0 +1,106 @@
+import { ConfigError, loadConfig } from '../src/config';
+import { startTestApp, type TestApp } from './support/test-app';
+
+describe('configuration', () => {
+  it('refuses to start in production without a strong JWT secret', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/at least 32 characters/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).warnings).toEqual([]);
+  });
+
+  it('generates a random secret in development, with a warning', () => {
+    const first = loadConfig({});
+    const second = loadConfig({});
+    expect(first.warnings).toEqual([expect.stringContaining('JWT_SECRET is not set')]);
+    expect(first.config.jwt.secret).toHaveLength(64);
+    expect(first.config.jwt.secret).not.toBe(second.config.jwt.secret);
+  });
+
+  it('reads defaults and durations, and names bad variables', () => {
+    const { config } = loadConfig({ ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '7d' });
+    expect(config).toMatchObject({ port: 8000, jwt: { accessTtlSeconds: 300, refreshTtlSeconds: 604800 } });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL: '15 minutes' })).toThrow(/ACCESS_TOKEN_TTL/);
+  });
+});
+
+describe('the running app', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('serves an OpenAPI 3.1 document describing every route', async () => {
+    const response = await fetch(`${app.baseUrl}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as any;
+    expect(document.openapi).toBe('3.1.0');
+    const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(
+      [
+        'POST /api/v1/auth/register',
+        'POST /api/v1/auth/login',
+        'POST /api/v1/auth/refresh',
+        'POST /api/v1/auth/logout',
+        'GET /api/v1/auth/me',
+        'POST /api/v1/events',
+        'GET /api/v1/events',
+        'GET /api/v1/events/{id}',
+        'PUT /api/v1/events/{id}',
+        'DELETE /api/v1/events/{id}',
+        'POST /api/v1/events/{id}/share',
+        'GET /api/v1/events/{id}/permissions',
+        'PUT /api/v1/events/{id}/permissions/{user_id}',
+        'DELETE /api/v1/events/{id}/permissions/{user_id}',
+        'GET /api/v1/events/{id}/history',
+        'GET /api/v1/events/{id}/history/{version_number}',
+        'POST /api/v1/events/{id}/rollback/{version_number}',
+        'GET /api/v1/events/{id}/changelog',
+        'GET /api/v1/events/{id}/diff/{v1}/{v2}',
+      ].sort(),
+    );
+    const createEvent = document.paths['/api/v1/events'].post;
+    expect(createEvent.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreateEventRequest' });
+    expect(document.components.schemas.CreateEventRequest.required).toEqual(['title', 'start_time', 'end_time']);
+    expect(createEvent.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(document.paths['/api/v1/auth/login'].post.requestBody.content)).toEqual([
+      'application/json',
+      'application/x-www-form-urlencoded',
+    ]);
+  });
+
+  it('serves Swagger UI at /docs from local assets', async () => {
+    const redirect = await fetch(`${app.baseUrl}/docs`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    const page = await fetch(`${app.baseUrl}/docs/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('swagger-ui-bundle.js');
+    expect(html).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+    const initializer = await (await fetch(`${app.baseUrl}/docs/swagger-initializer.js`)).text();
+    expect(initializer).toContain("url: '/openapi.json'");
+    const bundle = await fetch(`${app.baseUrl}/docs/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+  });
+
+  it('answers /health once the database answers', async () => {
+    const response = await fetch(`${app.baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers unknown routes and methods in the common error shape', async () => {
+    const missing = await app.api.get('/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: { code: 'not_found', message: 'No route for GET /api/v1/nothing-here' } });
+    const wrongMethod = await app.api.request('PATCH', '/events/1');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.body.error.code).toBe('method_not_allowed');
+  });
+});
