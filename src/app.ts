@@ -8,7 +8,9 @@ import { authRoutes } from './auth/routes';
 import { AuthService } from './auth/service';
 import type { AppConfig } from './config';
 import { eventRoutes } from './events/routes';
+import { EventFeed } from './events/feed';
 import { EventsService } from './events/service';
+import { DocumentStore } from './documents/store';
 import { BadRequest, errorMiddleware, PayloadTooLarge } from './http/errors';
 import { buildOpenApiDocument, docsMiddleware } from './http/openapi';
 import { mountRoutes } from './http/route';
@@ -26,6 +28,7 @@ export interface AppDependencies {
 }
 
 export interface Services {
+  feed: EventFeed;
   auth: AuthService;
   events: EventsService;
   permissions: PermissionsService;
@@ -33,8 +36,10 @@ export interface Services {
 }
 
 export function createServices(orm: MikroORM, config: AppConfig): Services {
-  const events = new EventsService(orm);
+  const feed = new EventFeed();
+  const events = new EventsService(orm, new DocumentStore(), feed);
   return {
+    feed,
     auth: new AuthService(orm, config.jwt),
     events,
     permissions: new PermissionsService(orm),

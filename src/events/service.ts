@@ -1,10 +1,14 @@
-import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { CalendarEvent, EventChangeLog, EventPermission, EventVersion, User, type Role } from '../db/entities';
+import type { FilterQuery } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import * as Y from 'yjs';
+import { CalendarEvent, EventChangeLog, EventDocument, EventPermission, EventVersion, User, type Role } from '../db/entities';
 import { escapeLike } from '../db/like';
+import { applyPatch, applyTracked, createDocument, loadDocument, readEvent, TEXT_FIELDS } from '../documents/mapping';
+import type { DocumentStore } from '../documents/store';
 import { NotFound, PreconditionFailed } from '../http/errors';
 import { authorize } from '../permissions/access';
-import { applySnapshot, changedFields, snapshotOf, type EventSnapshot, type FieldChange } from './fields';
+import type { EventFeed, VersionNotice } from './feed';
+import { applySnapshot, changedFields, snapshotOf, type EventField, type EventSnapshot, type FieldChange } from './fields';
 import { assertValidEvent } from './rules';
 import type { CreateEventInput, ListEventsInput } from './schemas';
 
@@ -23,20 +27,38 @@ export interface ChangeRequest {
   ifMatch?: number[];
 }
 
+export interface CheckpointRequest {
+  eventId: number;
+  /** Who asked, checked for editor rights; none for the hub's own timers. */
+  actorId?: number;
+  description?: string | null;
+}
+
+interface CommitResult {
+  event: CalendarEvent;
+  role: Role | null;
+  version: EventVersion | null;
+  notice: VersionNotice | null;
+  update: Uint8Array | null;
+}
+
 export interface ChangeResult extends EventWithRole {
   /** The version the change made, or null when it changed nothing. */
   version: EventVersion | null;
-  changes: FieldChange[];
 }
 
 export class EventsService {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly documents: DocumentStore,
+    private readonly feed: EventFeed,
+  ) {}
 
   private get em(): EntityManager {
     return this.orm.em;
   }
 
-  /** A new event, its owner permission and version 1, all or nothing. */
+  /** A new event, its owner permission, its document and version 1, all or nothing. */
   async create(actorId: number, input: CreateEventInput): Promise<EventWithRole> {
     const state: EventSnapshot = { ...input };
     assertValidEvent(state);
@@ -47,7 +69,9 @@ export class EventsService {
       applySnapshot(event, state);
       tx.persist(event);
       tx.create(EventPermission, { event, user: owner, role: 'owner' });
-      recordVersion(tx, event, actorId, changedFields(null, state), 'Created');
+      tx.create(EventDocument, { event, state: Buffer.from(Y.encodeStateAsUpdate(createDocument(state))) });
+      const changes = changedFields(null, state).map((change) => ({ ...change, authorId: actorId }));
+      recordVersion(tx, event, actorId, changes, 'Created');
       return { event, role: 'owner' as const };
     });
   }
@@ -75,43 +99,151 @@ export class EventsService {
     return { items: permissions.map((permission) => ({ event: permission.event, role: permission.role })), total };
   }
 
-  /**
-   * The one write path for an existing event: REST updates, rollbacks and (later) live edits all
-   * end here. In one transaction it locks the event row, so concurrent writers queue and none is
-   * lost, merges the patch, checks the rules, and appends version n+1 with a changelog row per
-   * changed field. A change that changes nothing writes nothing.
-   */
+  /** A REST update or a rollback: the patch becomes an edit of the event's document. */
   async change(request: ChangeRequest): Promise<ChangeResult> {
-    return this.em.transactional(async (tx) => {
-      const event = await tx.findOne(CalendarEvent, request.eventId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!event) throw new NotFound('Event not found');
-      const role = await authorize(tx, event.id, request.actorId, 'editor', 'edit this event');
-      assertVersion(event, request.ifMatch);
-
-      const before = snapshotOf(event);
-      const after = mergePatch(before, request.patch);
-      assertValidEvent(after);
-      const changes = changedFields(before, after);
-      if (changes.length === 0) return { event, role, version: null, changes };
-
-      applySnapshot(event, after);
-      event.version += 1;
-      const version = recordVersion(tx, event, request.actorId, changes, request.description ?? null);
-      return { event, role, version, changes };
+    const patch = { ...request.patch };
+    // Turning recurrence off needs no second field to say the rule goes too.
+    if (patch.is_recurring === false && patch.recurrence_pattern === undefined) patch.recurrence_pattern = null;
+    const result = await this.commit({
+      eventId: request.eventId,
+      actor: { id: request.actorId, minimumRole: 'editor', action: 'edit this event' },
+      patch,
+      description: request.description ?? null,
+      ifMatch: request.ifMatch,
     });
+    return { event: result.event, role: result.role!, version: result.version };
   }
 
-  /** Deletes the event with its permissions, versions and changelog (owner only). */
+  /** Folds the live edits made since the last version into a new one (if they changed a field). */
+  async checkpoint(request: CheckpointRequest): Promise<EventVersion | null> {
+    const actor = request.actorId === undefined ? undefined : { id: request.actorId, minimumRole: 'editor' as const, action: 'save a version' };
+    const result = await this.commit({ eventId: request.eventId, actor, description: request.description ?? null });
+    return result.version;
+  }
+
+  /** Deletes the event with its permissions, document, versions and changelog (owner only). */
   async delete(actorId: number, eventId: number, ifMatch?: number[]): Promise<void> {
     await this.em.transactional(async (tx) => {
-      const event = await tx.findOne(CalendarEvent, eventId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!event) throw new NotFound('Event not found');
+      const event = await lockEvent(tx, eventId, 'for update');
       await authorize(tx, event.id, actorId, 'owner', 'delete this event');
       assertVersion(event, ifMatch);
-      // The foreign keys cascade to permissions, versions and changelog rows.
+      // The foreign keys cascade to everything that belongs to the event.
       await tx.nativeDelete(CalendarEvent, { id: event.id });
     });
+    this.feed.emit('deleted', { eventId });
   }
+
+  /**
+   * The one write path after creation: REST updates, rollbacks and live checkpoints all end
+   * here. In one transaction it locks the event row, so writers queue and none is lost; rebuilds
+   * the document from its state and the live edits since; applies the patch, if any, as an edit;
+   * checks the result with the REST rules; and, if a field changed, appends version n+1 with a
+   * changelog row per changed field naming who last changed it. The document's new state is
+   * stored and the folded edits deleted in the same transaction.
+   */
+  private async commit(input: {
+    eventId: number;
+    actor?: { id: number; minimumRole: Role; action: string };
+    patch?: Partial<EventSnapshot>;
+    description: string | null;
+    ifMatch?: number[];
+  }): Promise<CommitResult> {
+    const result = await this.em.transactional(async (tx): Promise<CommitResult> => {
+      const event = await lockEvent(tx, input.eventId, 'for no key update');
+      const role = input.actor ? await authorize(tx, event.id, input.actor.id, input.actor.minimumRole, input.actor.action) : null;
+      assertVersion(event, input.ifMatch);
+
+      const before = snapshotOf(event);
+      const stored = await this.documents.read(tx, event.id);
+      const state = stored.state ?? Y.encodeStateAsUpdate(createDocument(before));
+      const doc = loadDocument(state);
+      // Who last touched each field, most recent last.
+      const authors = new Map<EventField, number>();
+      const credit = (fields: Iterable<EventField>, authorId: number) => {
+        for (const field of fields) {
+          authors.delete(field);
+          authors.set(field, authorId);
+        }
+      };
+      for (const row of stored.updates) credit(applyTracked(doc, row.update), row.authorId);
+
+      let update: Uint8Array | null = null;
+      if (input.patch && input.actor) {
+        update = editDocument(doc, state, input.patch);
+        credit(Object.keys(input.patch) as EventField[], input.actor.id);
+      }
+
+      const after = readEvent(doc);
+      const changes = changedFields(before, after);
+      let version: EventVersion | null = null;
+      let notice: VersionNotice | null = null;
+      if (changes.length) {
+        const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner.id }));
+        const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
+        applySnapshot(event, after);
+        event.version += 1;
+        version = recordVersion(tx, event, versionAuthor ?? credited[0].authorId, credited, input.description);
+        const author = await tx.findOneOrFail(User, version.createdBy.id, { fields: ['username'] });
+        notice = {
+          version_number: version.versionNumber,
+          created_by: { id: author.id, username: author.username },
+          change_description: version.changeDescription,
+          changes,
+        };
+      }
+      if (update || stored.updates.length || !stored.state) {
+        await this.documents.saveState(tx, event.id, Y.encodeStateAsUpdate(doc), stored.updates.map((row) => row.id));
+      }
+      return { event, role, version, notice, update };
+    });
+    if (result.notice || result.update) {
+      this.feed.emit('committed', { eventId: result.event.id, version: result.notice, update: result.update });
+    }
+    return result;
+  }
+}
+
+/**
+ * Makes the patch an edit of the document and returns it as one Yjs update. Text edits are made
+ * against the document as of the current version, which is what the REST client's values
+ * replace, so live typing since then merges in rather than being overwritten; plain values are
+ * set on the latest document, so the REST write wins over earlier live edits of them.
+ */
+function editDocument(doc: Y.Doc, versionState: Uint8Array, patch: Partial<EventSnapshot>): Uint8Array | null {
+  const textPatch: Partial<EventSnapshot> = {};
+  const valuePatch: Partial<EventSnapshot> = {};
+  for (const [field, value] of Object.entries(patch)) {
+    Object.assign((TEXT_FIELDS as readonly string[]).includes(field) ? textPatch : valuePatch, { [field]: value });
+  }
+  const versionDoc = loadDocument(versionState);
+  const textEdit = captureUpdate(versionDoc, () => applyPatch(versionDoc, textPatch));
+  if (textEdit) Y.applyUpdate(doc, textEdit);
+  const valueEdit = captureUpdate(doc, () => applyPatch(doc, valuePatch));
+  const edits = [textEdit, valueEdit].filter((edit): edit is Uint8Array => edit !== null);
+  return edits.length ? Y.mergeUpdates(edits) : null;
+}
+
+function captureUpdate(doc: Y.Doc, edit: () => void): Uint8Array | null {
+  const updates: Uint8Array[] = [];
+  const collect = (update: Uint8Array) => updates.push(update);
+  doc.on('update', collect);
+  try {
+    edit();
+  } finally {
+    doc.off('update', collect);
+  }
+  return updates.length ? Y.mergeUpdates(updates) : null;
+}
+
+/**
+ * Locks the event row for this transaction. Writers take NO KEY UPDATE, which still queues them
+ * one behind the other but, unlike FOR UPDATE, lets live edits append rows referencing the event
+ * meanwhile; deleting the row takes FOR UPDATE.
+ */
+async function lockEvent(tx: EntityManager, eventId: number, mode: 'for update' | 'for no key update'): Promise<CalendarEvent> {
+  const locked = await tx.execute(`select id from "event" where id = ? ${mode}`, [eventId]);
+  if (locked.length === 0) throw new NotFound('Event not found');
+  return tx.findOneOrFail(CalendarEvent, eventId, { refresh: true });
 }
 
 function assertVersion(event: CalendarEvent, ifMatch: number[] | undefined): void {
@@ -120,24 +252,19 @@ function assertVersion(event: CalendarEvent, ifMatch: number[] | undefined): voi
   }
 }
 
-function mergePatch(before: EventSnapshot, patch: Partial<EventSnapshot>): EventSnapshot {
-  const after = { ...before };
-  for (const [field, value] of Object.entries(patch) as [keyof EventSnapshot, never][]) {
-    if (value !== undefined) after[field] = value;
-  }
-  // Turning recurrence off needs no second field to say the rule goes too.
-  if (patch.is_recurring === false && patch.recurrence_pattern === undefined) after.recurrence_pattern = null;
-  return after;
-}
-
 /** Appends the event's current state as a version, with one changelog row per changed field. */
-function recordVersion(tx: EntityManager, event: CalendarEvent, actorId: number, changes: FieldChange[], description: string | null): EventVersion {
-  const author = tx.getReference(User, actorId);
+function recordVersion(
+  tx: EntityManager,
+  event: CalendarEvent,
+  authorId: number,
+  changes: (FieldChange & { authorId: number })[],
+  description: string | null,
+): EventVersion {
   const version = tx.create(EventVersion, {
     event,
     versionNumber: event.version,
     data: snapshotOf(event),
-    createdBy: author,
+    createdBy: tx.getReference(User, authorId),
     changeDescription: description,
   });
   for (const change of changes) {
@@ -147,7 +274,7 @@ function recordVersion(tx: EntityManager, event: CalendarEvent, actorId: number,
       fieldName: change.field,
       oldValue: change.old_value,
       newValue: change.new_value,
-      createdBy: author,
+      createdBy: tx.getReference(User, change.authorId),
     });
   }
   return version;

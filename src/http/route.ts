@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import { z } from 'zod';
-import { BadRequest, Unauthorized, UnsupportedMediaType, ValidationFailed, type FieldIssue } from './errors';
+import { BadRequest, Unauthorized, UnsupportedMediaType } from './errors';
+import { parse } from './validation';
 
 /** Who is calling: set by the auth guard from a valid access token. */
 export interface Caller {
@@ -106,26 +107,4 @@ function bearerToken(ctx: AppContext): string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw new Unauthorized(header ? 'The Authorization header must be "Bearer <access token>"' : 'Authentication required');
   return match[1];
-}
-
-function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> {
-  if (!schema) return {} as z.output<T>;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new ValidationFailed(fieldIssues(result.error.issues, [where]));
-}
-
-/** Flattens zod issues; for a union, reports the alternative that came closest to matching. */
-function fieldIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): FieldIssue[] {
-  return issues.flatMap((issue) => {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      const closest = issue.errors.reduce((best, option) => (option.length < best.length ? option : best));
-      return fieldIssues(closest, path);
-    }
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: [...path, key].map(String).join('.'), message: 'is not a known field' }));
-    }
-    return [{ path: path.map(String).join('.'), message: issue.message }];
-  });
 }

@@ -1,0 +1,122 @@
+import { diffChars } from 'diff';
+import * as Y from 'yjs';
+import type { EventSnapshot } from '../db/entities';
+import { EVENT_FIELDS, type EventField } from '../events/fields';
+import { assertValidEvent } from '../events/rules';
+import { CreateEventBody } from '../events/schemas';
+import { ValidationFailed } from '../http/errors';
+import { parse } from '../http/validation';
+
+/**
+ * The layout of an event's Yjs document: one Y.Map named `event`. Text fields are Y.Text, so
+ * concurrent typing merges character by character; the others are plain values (last writer wins).
+ */
+export const ROOT = 'event';
+export const TEXT_FIELDS = ['title', 'description', 'location'] as const;
+type TextField = (typeof TEXT_FIELDS)[number];
+
+const isTextField = (field: string): field is TextField => (TEXT_FIELDS as readonly string[]).includes(field);
+
+/** A new document holding the event's fields. */
+export function createDocument(snapshot: EventSnapshot): Y.Doc {
+  const doc = new Y.Doc();
+  doc.transact(() => {
+    const map = doc.getMap(ROOT);
+    for (const field of EVENT_FIELDS) {
+      if (isTextField(field)) map.set(field, new Y.Text(snapshot[field] ?? ''));
+      else map.set(field, snapshot[field]);
+    }
+  });
+  return doc;
+}
+
+/** Rebuilds a document from its stored state and the updates made since. */
+export function loadDocument(state: Uint8Array, updates: Iterable<Uint8Array> = []): Y.Doc {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, state);
+  for (const update of updates) Y.applyUpdate(doc, update);
+  return doc;
+}
+
+/**
+ * The event the document describes, checked with the same rules as a REST write; throws
+ * ValidationFailed when the document is malformed or the event it holds would be invalid.
+ */
+export function readEvent(doc: Y.Doc): EventSnapshot {
+  const raw: Record<string, unknown> = {};
+  const problems: { path: string; message: string }[] = [];
+  for (const name of doc.share.keys()) {
+    if (name !== ROOT) problems.push({ path: name, message: `is not part of the document (only "${ROOT}" is)` });
+  }
+  const map = doc.getMap(ROOT);
+  for (const [key, value] of map.entries()) {
+    if (!(EVENT_FIELDS as readonly string[]).includes(key)) problems.push({ path: `body.${key}`, message: 'is not a known field' });
+    else if (isTextField(key) !== value instanceof Y.Text) {
+      problems.push({ path: `body.${key}`, message: isTextField(key) ? 'must be a Y.Text' : 'must be a plain value' });
+    } else raw[key] = value instanceof Y.Text ? value.toString() : value;
+  }
+  if (doc.store.pendingStructs || doc.store.pendingDs) {
+    problems.push({ path: 'update', message: 'depends on changes the server does not have; sync first' });
+  }
+  if (problems.length) throw new ValidationFailed(problems, 'The document is malformed');
+  const snapshot = parse(CreateEventBody, raw, 'body');
+  assertValidEvent(snapshot);
+  return snapshot;
+}
+
+/**
+ * Edits the document so it holds `patch`: texts by their minimal character changes, so edits
+ * others make concurrently elsewhere in the same text survive the merge; plain values are set.
+ */
+export function applyPatch(doc: Y.Doc, patch: Partial<EventSnapshot>): void {
+  const map = doc.getMap(ROOT);
+  doc.transact(() => {
+    for (const [field, value] of Object.entries(patch) as [EventField, unknown][]) {
+      if (value === undefined) continue;
+      if (isTextField(field)) editText(map.get(field) as Y.Text, (value as string | null) ?? '');
+      else if (JSON.stringify(map.get(field)) !== JSON.stringify(value)) map.set(field, value);
+    }
+  });
+}
+
+/** A pathological pair of texts is replaced in one edit rather than diffed for long. */
+const DIFF_TIMEOUT_MS = 50;
+
+function editText(text: Y.Text, next: string): void {
+  const current = text.toString();
+  if (current === next) return;
+  const parts = diffChars(current, next, { timeout: DIFF_TIMEOUT_MS }) ?? [
+    { value: current, removed: true, added: false, count: 1 },
+    { value: next, added: true, removed: false, count: 1 },
+  ];
+  let index = 0;
+  for (const part of parts) {
+    if (part.added) {
+      text.insert(index, part.value);
+      index += part.value.length;
+    } else if (part.removed) {
+      text.delete(index, part.value.length);
+    } else {
+      index += part.value.length;
+    }
+  }
+}
+
+/** Applies an update and tells which event fields it touched, for changelog authorship. */
+export function applyTracked(doc: Y.Doc, update: Uint8Array): Set<EventField> {
+  const touched = new Set<EventField>();
+  const map = doc.getMap(ROOT);
+  const onTransaction = (transaction: Y.Transaction) => {
+    for (const [type, keys] of transaction.changed) {
+      if ((type as unknown) === map) for (const key of keys) if (key) touched.add(key as EventField);
+      for (const field of TEXT_FIELDS) if (type === map.get(field)) touched.add(field);
+    }
+  };
+  doc.on('afterTransaction', onTransaction);
+  try {
+    Y.applyUpdate(doc, update);
+  } finally {
+    doc.off('afterTransaction', onTransaction);
+  }
+  return touched;
+}

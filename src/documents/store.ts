@@ -1,0 +1,59 @@
+import { IsolationLevel } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { EventDocument, EventDocumentUpdate } from '../db/entities';
+
+export interface StoredUpdate {
+  id: number;
+  authorId: number;
+  update: Uint8Array;
+}
+
+export interface StoredDocument {
+  /** The document as of the event's current version; null for events older than documents. */
+  state: Uint8Array | null;
+  /** Acknowledged live edits since then, oldest first. */
+  updates: StoredUpdate[];
+}
+
+export interface NewUpdate {
+  eventId: number;
+  authorId: number;
+  update: Uint8Array;
+}
+
+/** Where event documents live in PostgreSQL: a state per version plus a log of live edits since. */
+export class DocumentStore {
+  /** The state and the updates since, read together so a concurrent version cannot fall between them. */
+  async read(em: EntityManager, eventId: number): Promise<StoredDocument> {
+    const readBoth = async (tx: EntityManager): Promise<StoredDocument> => {
+      const [document, updates] = await Promise.all([
+        tx.findOne(EventDocument, { event: eventId }, { fields: ['state'] }),
+        tx.find(EventDocumentUpdate, { event: eventId }, { fields: ['id', 'author', 'update'], orderBy: { id: 'asc' } }),
+      ]);
+      return {
+        state: document?.state ?? null,
+        updates: updates.map((row) => ({ id: row.id, authorId: row.author.id, update: row.update })),
+      };
+    };
+    return em.isInTransaction()
+      ? readBoth(em)
+      : em.transactional(readBoth, { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
+  }
+
+  /** Appends acknowledged edits in one statement. */
+  async append(em: EntityManager, updates: NewUpdate[]): Promise<void> {
+    await em.insertMany(
+      EventDocumentUpdate,
+      updates.map((row) => ({ event: row.eventId, author: row.authorId, update: Buffer.from(row.update) })),
+    );
+  }
+
+  /**
+   * Stores the document as of a new version and deletes the updates folded into it. Rows are
+   * deleted by id, never by range: an edit committed meanwhile was not folded in and must stay.
+   */
+  async saveState(tx: EntityManager, eventId: number, state: Uint8Array, foldedUpdateIds: number[]): Promise<void> {
+    await tx.upsert(EventDocument, { event: eventId, state: Buffer.from(state), updatedAt: new Date() });
+    if (foldedUpdateIds.length) await tx.nativeDelete(EventDocumentUpdate, { id: { $in: foldedUpdateIds } });
+  }
+}
