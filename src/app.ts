@@ -29,6 +29,7 @@ export interface AppDependencies {
 
 export interface Services {
   feed: EventFeed;
+  documents: DocumentStore;
   auth: AuthService;
   events: EventsService;
   permissions: PermissionsService;
@@ -37,12 +38,14 @@ export interface Services {
 
 export function createServices(orm: MikroORM, config: AppConfig): Services {
   const feed = new EventFeed();
-  const events = new EventsService(orm, new DocumentStore(), feed);
+  const documents = new DocumentStore();
+  const events = new EventsService(orm, documents, feed);
   return {
     feed,
+    documents,
     auth: new AuthService(orm, config.jwt),
     events,
-    permissions: new PermissionsService(orm),
+    permissions: new PermissionsService(orm, feed),
     versions: new VersionsService(orm, events),
   };
 }

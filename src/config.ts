@@ -26,6 +26,11 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL: duration(30 * 24 * 3600),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
+  COLLAB_ADAPTER: z.enum(['postgres', 'redis', 'none']).optional(),
+  COLLAB_QUIET_MS: z.coerce.number().int().min(10).default(2_000),
+  COLLAB_MAX_DELAY_MS: z.coerce.number().int().min(10).default(10_000),
+  COLLAB_IDLE_UNLOAD_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 export interface AppConfig {
@@ -38,6 +43,14 @@ export interface AppConfig {
   jwt: { secret: string; issuer: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   bodyLimit: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  collab: {
+    /** How processes reach each other: PostgreSQL (default), Redis, or not at all (one process). */
+    adapter: 'postgres' | 'redis' | 'none';
+    redisUrl?: string;
+    quietMs: number;
+    maxDelayMs: number;
+    idleUnloadMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -72,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     secret = randomBytes(48).toString('base64url');
   }
 
+  const adapter = vars.COLLAB_ADAPTER ?? (vars.REDIS_URL ? 'redis' : 'postgres');
+  if (adapter === 'redis' && !vars.REDIS_URL) throw new ConfigError('COLLAB_ADAPTER=redis needs REDIS_URL');
+
   return {
     config: {
       env: vars.NODE_ENV,
@@ -87,6 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       },
       bodyLimit: vars.BODY_LIMIT,
       logLevel: vars.LOG_LEVEL,
+      collab: {
+        adapter,
+        redisUrl: vars.REDIS_URL,
+        quietMs: vars.COLLAB_QUIET_MS,
+        maxDelayMs: vars.COLLAB_MAX_DELAY_MS,
+        idleUnloadMs: vars.COLLAB_IDLE_UNLOAD_MS,
+      },
     },
     warnings,
   };

@@ -106,7 +106,7 @@ export class AuthService {
       { populate: ['user'] },
     );
     if (!session) throw new Unauthorized('Session has ended; log in again');
-    return { id: session.user.id, username: session.user.username, sessionId: session.id };
+    return { id: session.user.id, username: session.user.username, sessionId: session.id, expiresAt: claims.expiresAt };
   }
 
   async currentUser(caller: Caller): Promise<User> {

@@ -9,6 +9,7 @@ const ACCESS_AUDIENCE = 'neofi-api';
 export interface AccessClaims {
   userId: number;
   sessionId: string;
+  expiresAt: Date;
 }
 
 /**
@@ -47,7 +48,7 @@ export class AccessTokens {
     if (typeof payload !== 'object' || payload.typ !== 'access' || !Number.isInteger(userId) || typeof payload.sid !== 'string') {
       throw new Unauthorized('Invalid access token');
     }
-    return { userId, sessionId: payload.sid };
+    return { userId, sessionId: payload.sid, expiresAt: new Date(payload.exp! * 1000) };
   }
 }
 

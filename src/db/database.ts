@@ -6,6 +6,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded';
 
 export interface Database {
   orm: MikroORM;
+  /** The connection URL in use (DATABASE_URL, or the embedded server's). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
     if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'applied migrations');
     return {
       orm,
+      url,
       async close() {
         await orm.close();
         await embedded?.stop();

@@ -45,8 +45,11 @@ export function loadDocument(state: Uint8Array, updates: Iterable<Uint8Array> = 
 export function readEvent(doc: Y.Doc): EventSnapshot {
   const raw: Record<string, unknown> = {};
   const problems: { path: string; message: string }[] = [];
-  for (const name of doc.share.keys()) {
-    if (name !== ROOT) problems.push({ path: name, message: `is not part of the document (only "${ROOT}" is)` });
+  for (const [name, type] of doc.share) {
+    // A root exists once an update names it; only one holding something is a problem.
+    if (name !== ROOT && liveItems(type).length > 0) {
+      problems.push({ path: name, message: `is not part of the document (only "${ROOT}" is)` });
+    }
   }
   const map = doc.getMap(ROOT);
   for (const [key, value] of map.entries()) {
@@ -77,6 +80,51 @@ export function applyPatch(doc: Y.Doc, patch: Partial<EventSnapshot>): void {
       else if (JSON.stringify(map.get(field)) !== JSON.stringify(value)) map.set(field, value);
     }
   });
+}
+
+/**
+ * Edits `doc` back to the fields `source` holds, removing anything the event layout does not
+ * have: the compensating edit for an update that broke the rules.
+ */
+export function restoreFrom(doc: Y.Doc, source: Y.Doc): void {
+  const map = doc.getMap(ROOT);
+  const original = source.getMap(ROOT);
+  doc.transact((transaction) => {
+    for (const [name, type] of doc.share) {
+      if (name !== ROOT) for (const item of liveItems(type)) item.delete(transaction);
+    }
+    for (const key of [...map.keys()]) if (!original.has(key)) map.delete(key);
+    for (const field of EVENT_FIELDS) {
+      const wanted = original.get(field);
+      const current = map.get(field);
+      if (wanted instanceof Y.Text) {
+        if (current instanceof Y.Text) editText(current, wanted.toString());
+        else map.set(field, new Y.Text(wanted.toString()));
+      } else if (JSON.stringify(current) !== JSON.stringify(wanted) || current instanceof Y.AbstractType) {
+        map.set(field, wanted);
+      }
+    }
+  });
+}
+
+/** The undeleted content of a type of any kind: its map entries and its list items. */
+function liveItems(type: Y.AbstractType<any>): Y.Item[] {
+  const items = [...type._map.values()].filter((item) => !item.deleted);
+  for (let item = type._start; item; item = item.right) if (!item.deleted) items.push(item);
+  return items;
+}
+
+/** Runs `edit` and returns the Yjs update it made, or null if it changed nothing. */
+export function captureUpdate(doc: Y.Doc, edit: () => void): Uint8Array | null {
+  const updates: Uint8Array[] = [];
+  const collect = (update: Uint8Array) => updates.push(update);
+  doc.on('update', collect);
+  try {
+    edit();
+  } finally {
+    doc.off('update', collect);
+  }
+  return updates.length ? Y.mergeUpdates(updates) : null;
 }
 
 /** A pathological pair of texts is replaced in one edit rather than diffed for long. */

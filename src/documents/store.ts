@@ -40,11 +40,17 @@ export class DocumentStore {
       : em.transactional(readBoth, { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
   }
 
+  /** Events with live edits not yet folded into a version: after a crash, those to recover. */
+  async eventsWithUnfoldedUpdates(em: EntityManager): Promise<number[]> {
+    const rows = await em.execute<{ event_id: number }[]>('select distinct event_id from event_document_update');
+    return rows.map((row) => row.event_id);
+  }
+
   /** Appends acknowledged edits in one statement. */
   async append(em: EntityManager, updates: NewUpdate[]): Promise<void> {
     await em.insertMany(
       EventDocumentUpdate,
-      updates.map((row) => ({ event: row.eventId, author: row.authorId, update: Buffer.from(row.update) })),
+      updates.map((row) => ({ event: row.eventId, author: row.authorId, update: Buffer.from(row.update), createdAt: new Date() })),
     );
   }
 

@@ -3,7 +3,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
 import { CalendarEvent, EventChangeLog, EventDocument, EventPermission, EventVersion, User, type Role } from '../db/entities';
 import { escapeLike } from '../db/like';
-import { applyPatch, applyTracked, createDocument, loadDocument, readEvent, TEXT_FIELDS } from '../documents/mapping';
+import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
 import { NotFound, PreconditionFailed } from '../http/errors';
 import { authorize } from '../permissions/access';
@@ -221,18 +221,6 @@ function editDocument(doc: Y.Doc, versionState: Uint8Array, patch: Partial<Event
   const valueEdit = captureUpdate(doc, () => applyPatch(doc, valuePatch));
   const edits = [textEdit, valueEdit].filter((edit): edit is Uint8Array => edit !== null);
   return edits.length ? Y.mergeUpdates(edits) : null;
-}
-
-function captureUpdate(doc: Y.Doc, edit: () => void): Uint8Array | null {
-  const updates: Uint8Array[] = [];
-  const collect = (update: Uint8Array) => updates.push(update);
-  doc.on('update', collect);
-  try {
-    edit();
-  } finally {
-    doc.off('update', collect);
-  }
-  return updates.length ? Y.mergeUpdates(updates) : null;
 }
 
 /**

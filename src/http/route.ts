@@ -9,6 +9,8 @@ export interface Caller {
   id: number;
   username: string;
   sessionId: string;
+  /** When the access token stops being valid. */
+  expiresAt: Date;
 }
 
 export type AppContext = RouterContext;

@@ -2,6 +2,7 @@ import { LockMode, type EntityManager } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { CalendarEvent, EventPermission, User, type Role } from '../db/entities';
 import { Conflict, NotFound, ValidationFailed } from '../http/errors';
+import type { EventFeed } from '../events/feed';
 import { authorize } from './access';
 
 export interface Grant {
@@ -16,7 +17,10 @@ const ROLE_ORDER: Record<Role, number> = { owner: 0, editor: 1, viewer: 2 };
  * write path does, so a role change and an edit by that role are never interleaved.
  */
 export class PermissionsService {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly feed: EventFeed,
+  ) {}
 
   private get em(): EntityManager {
     return this.orm.em;
@@ -30,7 +34,7 @@ export class PermissionsService {
 
   /** Gives each user the role, or changes the role of those who have access already (owner only). */
   async share(actorId: number, eventId: number, grants: Grant[]): Promise<EventPermission[]> {
-    return this.em.transactional(async (tx) => {
+    const shared = await this.em.transactional(async (tx) => {
       const event = await this.lockEvent(tx, eventId);
       await authorize(tx, eventId, actorId, 'owner', 'share this event');
       const selfIndex = grants.findIndex((grant) => grant.userId === actorId);
@@ -53,11 +57,14 @@ export class PermissionsService {
         return permission;
       });
     });
+    for (const grant of grants) this.feed.emit('roleChanged', { eventId, userId: grant.userId, role: grant.role });
+    return shared;
   }
 
   /** Changes a role; `owner` transfers ownership and makes the old owner an editor (owner only). */
   async setRole(actorId: number, eventId: number, userId: number, role: Role): Promise<EventPermission> {
-    return this.em.transactional(async (tx) => {
+    const changed: { userId: number; role: Role }[] = [];
+    const target = await this.em.transactional(async (tx) => {
       const event = await this.lockEvent(tx, eventId);
       await authorize(tx, eventId, actorId, 'owner', 'change roles');
       const target = await this.permissionOf(tx, eventId, userId);
@@ -69,10 +76,14 @@ export class PermissionsService {
         const current = await tx.findOneOrFail(EventPermission, { event: eventId, role: 'owner' });
         current.role = 'editor';
         event.owner = target.user;
+        changed.push({ userId: current.user.id, role: 'editor' });
       }
       target.role = role;
+      changed.push({ userId, role });
       return target;
     });
+    for (const change of changed) this.feed.emit('roleChanged', { eventId, ...change });
+    return target;
   }
 
   /** Takes a user's access away: the owner may remove anyone else, anyone may remove themselves. */
@@ -85,6 +96,7 @@ export class PermissionsService {
       if (target.role === 'owner') throw new Conflict('The owner cannot be removed; transfer ownership first');
       tx.remove(target);
     });
+    this.feed.emit('accessRemoved', { eventId, userId });
   }
 
   private async allOf(em: EntityManager, eventId: number): Promise<EventPermission[]> {

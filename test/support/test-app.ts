@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import pino from 'pino';
-import { createApp } from '../../src/app';
+import type { CollabHub } from '../../src/collab/hub';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { openDatabase, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
+import { start } from '../../src/server';
 import { Api } from './api';
 
 export interface TestApp {
@@ -14,43 +13,58 @@ export interface TestApp {
   api: Api;
   config: AppConfig;
   database: Database;
+  hub: CollabHub;
+  /** The database's URL, for a second server on the same data. */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
-/**
- * The real app on a real, fresh database of its own, listening on a random port: tests talk to it
- * over HTTP like any client. The database is created from TEST_DATABASE_URL and dropped on close.
- */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database on the test PostgreSQL server (TEST_DATABASE_URL). */
+export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (its global setup sets it)');
-  const databaseName = `neofi_test_${randomBytes(6).toString('hex')}`;
-  await withAdminClient(serverUrl, (client) => client.query(`create database "${databaseName}"`));
-  const databaseUrl = withDatabase(serverUrl, databaseName);
+  const name = `neofi_test_${randomBytes(6).toString('hex')}`;
+  await withAdminClient(serverUrl, (client) => client.query(`create database "${name}"`));
+  return {
+    url: withDatabase(serverUrl, name),
+    drop: () => withAdminClient(serverUrl, (client) => client.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
+  };
+}
 
+/**
+ * The real server (HTTP + collaboration hub) on a real, fresh database of its own, listening on a
+ * random port: tests talk to it over HTTP and Socket.IO like any client. Pass `database` to start
+ * a second server on the same data; the database is dropped when the server that made it closes.
+ */
+export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+  const owned = database ? undefined : await createTestDatabase();
+  const databaseUrl = (database ?? owned)!.url;
   const { config } = loadConfig({
     NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-production-use',
-    LOG_LEVEL: 'silent',
+    // TEST_LOG_LEVEL=debug shows the server's logs while debugging a test.
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_URL: databaseUrl,
     ...env,
   });
-  const logger = pino({ level: config.logLevel });
-  const database = await openDatabase(config, logger);
-  const server: Server = createApp({ config, orm: database.orm, logger }).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
+  const server = await start(config, pino({ level: config.logLevel }));
   return {
-    baseUrl,
-    api: new Api(`${baseUrl}/api/v1`),
+    baseUrl: server.url,
+    api: new Api(`${server.url}/api/v1`),
     config,
-    database,
+    database: server.database,
+    hub: server.hub,
+    databaseUrl,
     async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await database.close();
-      await withAdminClient(serverUrl, (client) => client.query(`drop database if exists "${databaseName}" with (force)`));
+      await server.close();
+      await owned?.drop();
     },
   };
 }

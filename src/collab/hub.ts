@@ -1,0 +1,391 @@
+import type { Server as HttpServer } from 'node:http';
+import { RequestContext } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { Server, type Namespace } from 'socket.io';
+import * as Y from 'yjs';
+import type { z } from 'zod';
+import type { Services } from '../app';
+import type { Role } from '../db/entities';
+import type { DocumentStore } from '../documents/store';
+import type { CommittedChange } from '../events/feed';
+import { AppError, Forbidden, NotFound, Unauthorized } from '../http/errors';
+import type { Caller } from '../http/route';
+import { parse } from '../http/validation';
+import { hasRole } from '../permissions/access';
+import {
+  AuthPayload,
+  AwarenessPayload,
+  CheckpointPayload,
+  JoinPayload,
+  LeavePayload,
+  MAX_UPDATE_BYTES,
+  UpdatePayload,
+  type Ack,
+  type ClientToServerEvents,
+  type CollabError,
+  type ServerToClientEvents,
+} from './protocol';
+import { Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
+import { EventGone, UpdateLog } from './update-log';
+
+export const NAMESPACE = '/collab';
+
+export interface HubOptions extends CheckpointTiming {
+  /** How long an empty room's document stays in memory, for quick rejoins. */
+  idleUnloadMs: number;
+}
+
+export const DEFAULT_HUB_OPTIONS: HubOptions = { quietMs: 2_000, maxDelayMs: 10_000, idleUnloadMs: 30_000 };
+
+/** Messages between the processes of one deployment, through the Socket.IO adapter. */
+interface PeerEvents {
+  'doc-update': (eventId: number, update: Uint8Array) => void;
+  awareness: (payload: Parameters<ServerToClientEvents['awareness']>[0]) => void;
+  feed: (notice: FeedNotice) => void;
+}
+
+type FeedNotice =
+  | { kind: 'committed'; change: CommittedChange }
+  | { kind: 'roleChanged'; eventId: number; userId: number; role: Role }
+  | { kind: 'accessRemoved'; eventId: number; userId: number }
+  | { kind: 'deleted'; eventId: number };
+
+interface SocketData {
+  caller: Caller;
+}
+
+type CollabNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, PeerEvents, SocketData>;
+
+/**
+ * The real-time hub: Socket.IO namespace `/collab`, one room per open event. Clients' Yjs updates
+ * are checked, applied, relayed to the room at once, stored before the ack, and folded into
+ * versions by the same write path as REST. What the services announce (new versions, role
+ * changes, deletions) reaches open documents and sockets here, in every process.
+ */
+export class CollabHub {
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents, PeerEvents, SocketData>;
+  private readonly nsp: CollabNamespace;
+  private readonly rooms = new Map<number, Room>();
+  private readonly loading = new Map<number, Promise<Room>>();
+  private readonly updateLog: UpdateLog;
+  private readonly options: HubOptions;
+  private closing = false;
+
+  constructor(
+    httpServer: HttpServer,
+    private readonly deps: {
+      orm: MikroORM;
+      services: Services;
+      documents: DocumentStore;
+      logger: Logger;
+      adapter?: Parameters<Server['adapter']>[0];
+      options?: Partial<HubOptions>;
+    },
+  ) {
+    this.options = { ...DEFAULT_HUB_OPTIONS, ...deps.options };
+    this.io = new Server(httpServer, {
+      serveClient: false,
+      // Room for the largest accepted update plus framing; beyond this the transport drops the socket.
+      maxHttpBufferSize: MAX_UPDATE_BYTES * 2,
+      ...(deps.adapter ? { adapter: deps.adapter } : {}),
+    });
+    this.nsp = this.io.of(NAMESPACE);
+    this.updateLog = new UpdateLog(deps.orm, deps.documents, deps.logger);
+    this.nsp.use((socket, next) => {
+      const token: unknown = socket.handshake.auth?.token;
+      if (typeof token !== 'string' || !token) return next(connectError(new Unauthorized('Send an access token as auth.token')));
+      this.inContext(() => deps.services.auth.authenticate(token)).then(
+        (caller) => {
+          socket.data.caller = caller;
+          next();
+        },
+        (err: unknown) => next(connectError(err instanceof AppError ? err : new Unauthorized('Invalid access token'))),
+      );
+    });
+    this.nsp.on('connection', (socket) => this.onConnection(socket));
+    this.listenToServices();
+    this.listenToPeers();
+  }
+
+  /** Saves what is unsaved and closes every socket: the graceful part of shutdown. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.allSettled([...this.rooms.values()].map((room) => this.checkpoint(room)));
+    await this.updateLog.close();
+    for (const room of this.rooms.values()) room.destroy();
+    this.rooms.clear();
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+
+  /** Turns live edits left in the log (by a crash) into versions. */
+  async recover(): Promise<void> {
+    const eventIds = await this.deps.documents.eventsWithUnfoldedUpdates(this.deps.orm.em.fork());
+    for (const eventId of eventIds) {
+      try {
+        await this.inContext(() => this.deps.services.events.checkpoint({ eventId }));
+      } catch (err) {
+        this.deps.logger.warn({ err, eventId }, 'could not fold recovered live edits into a version');
+      }
+    }
+    if (eventIds.length) this.deps.logger.info({ events: eventIds.length }, 'recovered live edits left by an earlier run');
+  }
+
+  /** Documents currently held in memory, for tests and metrics. */
+  get openRooms(): number {
+    return this.rooms.size;
+  }
+
+  private onConnection(socket: CollabSocket): void {
+    const handle = <S extends z.ZodType, R>(
+      event: keyof ClientToServerEvents,
+      schema: S,
+      work: (payload: z.output<S>) => Promise<R>,
+    ) => {
+      socket.on(event, async (payload: unknown, ack?: (result: Ack<R>) => void) => {
+        try {
+          const result = await this.inContext(() => work(parse(schema, payload, 'payload')));
+          if (typeof ack === 'function') ack(result);
+        } catch (err) {
+          const error = toCollabError(err, this.deps.logger);
+          if (typeof ack === 'function') ack({ error });
+          else socket.emit('error', { ...eventIdOf(payload), ...error });
+        }
+      });
+    };
+
+    handle('join', JoinPayload, (payload) => this.join(socket, payload.event_id, payload.state_vector));
+    handle('leave', LeavePayload, async (payload) => {
+      this.leave(socket, payload.event_id);
+      return { ok: true as const };
+    });
+    handle('update', UpdatePayload, (payload) => this.update(socket, payload.event_id, payload.update));
+    handle('awareness', AwarenessPayload, async (payload) => {
+      const { room } = this.memberOf(socket, payload.event_id);
+      this.relayAwareness({ event_id: room.eventId, user: userOf(socket), state: payload.state }, socket);
+      return { ok: true as const };
+    });
+    handle('checkpoint', CheckpointPayload, async (payload) => {
+      const { room } = this.memberOf(socket, payload.event_id);
+      await room.settle();
+      const version = await this.deps.services.events.checkpoint({
+        eventId: room.eventId,
+        actorId: socket.data.caller.id,
+        description: payload.description,
+      });
+      return { version: version?.versionNumber ?? null };
+    });
+    handle('auth', AuthPayload, async (payload) => {
+      const caller = await this.deps.services.auth.authenticate(payload.token);
+      if (caller.id !== socket.data.caller.id) throw new Forbidden('The token belongs to another user');
+      socket.data.caller = caller;
+      return { expires_at: caller.expiresAt.toISOString() };
+    });
+
+    socket.on('disconnect', () => {
+      for (const room of this.rooms.values()) if (room.members.has(socket.id)) this.leave(socket, room.eventId);
+    });
+  }
+
+  private async join(socket: CollabSocket, eventId: number, clientStateVector?: Uint8Array) {
+    if (clientStateVector && clientStateVector.byteLength > MAX_UPDATE_BYTES) throw new AppError(413, 'payload_too_large', 'The state vector is too large');
+    const { event, role } = await this.deps.services.events.get(socket.data.caller.id, eventId);
+    const room = await this.openRoom(eventId);
+    room.cancelUnload();
+    room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
+    await socket.join(room.channel);
+    let state: Uint8Array;
+    try {
+      state = room.encodeState(clientStateVector);
+    } catch {
+      throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
+    }
+    return { role, version: event.version, state, state_vector: room.stateVector() };
+  }
+
+  private leave(socket: CollabSocket, eventId: number): void {
+    const room = this.rooms.get(eventId);
+    if (!room?.members.delete(socket.id)) return;
+    void socket.leave(room.channel);
+    this.relayAwareness({ event_id: eventId, user: userOf(socket), state: null }, socket);
+    if (room.members.size === 0) {
+      void this.checkpoint(room).finally(() => room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room)));
+    }
+  }
+
+  /**
+   * A client's edit: checked (role, token, payload, resulting event), applied, relayed to the room
+   * and to other processes at once, and acknowledged once stored in PostgreSQL. An edit that
+   * breaks the event's rules is stored with its repair and answered with the problem.
+   */
+  private async update(socket: CollabSocket, eventId: number, update: Uint8Array) {
+    const { room, member } = this.memberOf(socket, eventId);
+    if (socket.data.caller.expiresAt.getTime() <= Date.now()) {
+      throw new Unauthorized('Access token expired: send a fresh one with `auth` before editing');
+    }
+    if (!hasRole(member.role, 'editor')) throw new Forbidden('Only editors and the owner can edit this event');
+    if (update.byteLength > MAX_UPDATE_BYTES) throw new AppError(413, 'payload_too_large', `Updates are limited to ${MAX_UPDATE_BYTES} bytes`);
+
+    const { repair, problem } = room.applyClientUpdate(update);
+    const accepted = repair ? Y.mergeUpdates([update, repair]) : update;
+    socket.to(room.channel).local.emit('update', { event_id: eventId, update: accepted });
+    if (repair) socket.emit('update', { event_id: eventId, update: repair });
+    this.toPeers('doc-update', eventId, accepted);
+    const stored = this.updateLog.append({ eventId, authorId: member.userId, update: accepted });
+    room.noteEdit(stored);
+    try {
+      await stored;
+    } catch (err) {
+      if (err instanceof EventGone) throw new NotFound('The event was deleted');
+      throw err;
+    }
+    if (problem) throw problem;
+    return { ok: true as const };
+  }
+
+  private memberOf(socket: CollabSocket, eventId: number): { room: Room; member: Member } {
+    const room = this.rooms.get(eventId);
+    const member = room?.members.get(socket.id);
+    if (!room || !member) throw new AppError(409, 'not_joined', `Join event ${eventId} first`);
+    return { room, member };
+  }
+
+  /** The room for an event, loading its document once however many sockets ask at the same time. */
+  private async openRoom(eventId: number): Promise<Room> {
+    const open = this.rooms.get(eventId);
+    if (open) return open;
+    let loading = this.loading.get(eventId);
+    if (!loading) {
+      loading = this.loadRoom(eventId).finally(() => this.loading.delete(eventId));
+      this.loading.set(eventId, loading);
+    }
+    return loading;
+  }
+
+  private async loadRoom(eventId: number): Promise<Room> {
+    const { documents, services, orm } = this.deps;
+    let stored = await documents.read(orm.em, eventId);
+    if (!stored.state) {
+      // An event from before documents existed: the write path gives it one.
+      await services.events.checkpoint({ eventId });
+      stored = await documents.read(orm.em, eventId);
+    }
+    const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.checkpoint(due));
+    this.rooms.set(eventId, room);
+    return room;
+  }
+
+  /** Folds this process's stored edits into a version, if they changed anything. */
+  private async checkpoint(room: Room): Promise<void> {
+    if (!(await room.settle())) return;
+    try {
+      await this.inContext(() => this.deps.services.events.checkpoint({ eventId: room.eventId }));
+    } catch (err) {
+      if (err instanceof NotFound) return; // deleted meanwhile
+      const error = toCollabError(err, this.deps.logger);
+      this.deps.logger.warn({ eventId: room.eventId, error }, 'live edits could not become a version');
+      this.nsp.local.to(room.channel).emit('error', { event_id: room.eventId, ...error });
+    }
+  }
+
+  private unload(room: Room): void {
+    if (this.rooms.get(room.eventId) !== room) return;
+    this.rooms.delete(room.eventId);
+    room.destroy();
+  }
+
+  private relayAwareness(payload: Parameters<ServerToClientEvents['awareness']>[0], from?: CollabSocket): void {
+    const channel = `event:${payload.event_id}`;
+    (from ? from.to(channel) : this.nsp.to(channel)).local.emit('awareness', payload);
+    if (from) this.toPeers('awareness', payload);
+  }
+
+  private listenToServices(): void {
+    const { feed } = this.deps.services;
+    feed.on('committed', (change) => this.publish({ kind: 'committed', change }));
+    feed.on('roleChanged', (notice) => this.publish({ kind: 'roleChanged', ...notice }));
+    feed.on('accessRemoved', (notice) => this.publish({ kind: 'accessRemoved', ...notice }));
+    feed.on('deleted', (notice) => this.publish({ kind: 'deleted', ...notice }));
+  }
+
+  private listenToPeers(): void {
+    this.nsp.on('doc-update', (eventId, update) => this.rooms.get(eventId)?.applyAcceptedUpdate(toBytes(update)));
+    this.nsp.on('awareness', (payload) => this.relayAwareness(payload));
+    this.nsp.on('feed', (notice) => this.applyNotice(notice));
+  }
+
+  /** Acts on a service notice here and in every other process. */
+  private publish(notice: FeedNotice): void {
+    this.applyNotice(notice);
+    this.toPeers('feed', notice);
+  }
+
+  private applyNotice(notice: FeedNotice): void {
+    const room = this.rooms.get(notice.kind === 'committed' ? notice.change.eventId : notice.eventId);
+    if (!room) return;
+    const channel = this.nsp.local.to(room.channel);
+    switch (notice.kind) {
+      case 'committed': {
+        const { update, version } = notice.change;
+        if (update) {
+          room.applyAcceptedUpdate(toBytes(update));
+          channel.emit('update', { event_id: room.eventId, update: toBytes(update) });
+        }
+        if (version) channel.emit('version', { event_id: room.eventId, ...version });
+        return;
+      }
+      case 'roleChanged':
+        for (const member of room.members.values()) {
+          if (member.userId !== notice.userId) continue;
+          member.role = notice.role;
+          member.socket.emit('permission', { event_id: room.eventId, role: notice.role });
+        }
+        return;
+      case 'accessRemoved':
+      case 'deleted':
+        for (const member of [...room.members.values()]) {
+          if (notice.kind === 'accessRemoved' && member.userId !== notice.userId) continue;
+          member.socket.emit('removed', { event_id: room.eventId, reason: notice.kind === 'deleted' ? 'event_deleted' : 'access_revoked' });
+          room.members.delete(member.socket.id);
+          void member.socket.leave(room.channel);
+        }
+        if (notice.kind === 'deleted') this.unload(room);
+        return;
+    }
+  }
+
+  private toPeers<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
+    if (this.closing || !this.deps.adapter) return;
+    (this.nsp.serverSideEmit as (event: E, ...args: Parameters<PeerEvents[E]>) => boolean)(event, ...args);
+  }
+
+  /** Runs service calls with their own EntityManager, as each HTTP request gets. */
+  private inContext<T>(work: () => Promise<T>): Promise<T> {
+    return RequestContext.create(this.deps.orm.em, work);
+  }
+}
+
+function connectError(err: AppError): Error & { data?: unknown } {
+  return Object.assign(new Error(err.message), { data: { code: err.code } });
+}
+
+function toCollabError(err: unknown, logger: Logger): CollabError {
+  if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
+  logger.error({ err }, 'collab request failed');
+  return { code: 'internal_error', message: 'Internal server error' };
+}
+
+function eventIdOf(payload: unknown): { event_id?: number } {
+  const eventId = (payload as { event_id?: unknown } | null)?.event_id;
+  return typeof eventId === 'number' ? { event_id: eventId } : {};
+}
+
+function userOf(socket: CollabSocket): { id: number; username: string } {
+  return { id: socket.data.caller.id, username: socket.data.caller.username };
+}
+
+/** Binary crosses processes as Buffer or plain Uint8Array depending on the adapter. */
+function toBytes(data: Uint8Array): Uint8Array {
+  return data instanceof Uint8Array ? data : new Uint8Array(data as ArrayLike<number>);
+}

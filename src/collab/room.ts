@@ -1,0 +1,148 @@
+import type { Socket } from 'socket.io';
+import * as Y from 'yjs';
+import type { Role } from '../db/entities';
+import { captureUpdate, loadDocument, readEvent, restoreFrom } from '../documents/mapping';
+import type { StoredDocument } from '../documents/store';
+import { AppError } from '../http/errors';
+import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
+
+export type CollabSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export interface Member {
+  socket: CollabSocket;
+  userId: number;
+  username: string;
+  role: Role;
+}
+
+export interface CheckpointTiming {
+  /** Save this long after editing pauses... */
+  quietMs: number;
+  /** ...but no later than this after the first unsaved edit. */
+  maxDelayMs: number;
+}
+
+/**
+ * One open event in this process: its document, the sockets in it, and when its edits are due to
+ * become a version. Edits are applied synchronously, so they never interleave.
+ */
+export class Room {
+  readonly channel: string;
+  readonly members = new Map<string, Member>();
+  private doc: Y.Doc;
+  /**
+   * A copy of `doc` that each client update is tried on first: the update reaches `doc` only if the
+   * copy stays a valid event, so a bad update never touches the document others see.
+   */
+  private trial: Y.Doc;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Stores of this process's edits that are still in flight. */
+  private readonly appends = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly eventId: number,
+    stored: StoredDocument & { state: Uint8Array },
+    private readonly timing: CheckpointTiming,
+    private readonly onCheckpointDue: (room: Room) => void,
+  ) {
+    this.channel = `event:${eventId}`;
+    this.doc = loadDocument(stored.state, stored.updates.map((row) => row.update));
+    this.trial = loadDocument(Y.encodeStateAsUpdate(this.doc));
+  }
+
+  /**
+   * Applies a client's update. If the result would break the event's rules, the update is kept
+   * (the client has already applied it, so refusing it outright would leave that client ahead of
+   * everyone) together with a repair that edits the fields back: the state change is refused,
+   * and every copy, the sender's included, converges on the repaired state. Throws, changing
+   * nothing, when the update is not Yjs or depends on changes the server does not have.
+   */
+  applyClientUpdate(update: Uint8Array): { repair: Uint8Array | null; problem: AppError | null } {
+    let repair: Uint8Array | null = null;
+    let problem: AppError | null = null;
+    try {
+      Y.applyUpdate(this.trial, update);
+      if (this.trial.store.pendingStructs || this.trial.store.pendingDs) {
+        throw new AppError(409, 'resync_required', 'The update builds on changes the server does not have: join again with your document');
+      }
+      try {
+        readEvent(this.trial);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        problem = err;
+        repair = captureUpdate(this.trial, () => restoreFrom(this.trial, this.doc));
+        readEvent(this.trial);
+      }
+    } catch (err) {
+      this.trial = loadDocument(Y.encodeStateAsUpdate(this.doc));
+      if (err instanceof AppError) throw err;
+      throw new AppError(422, 'invalid_update', 'The update is not a valid Yjs update');
+    }
+    Y.applyUpdate(this.doc, update);
+    if (repair) Y.applyUpdate(this.doc, repair);
+    return { repair, problem };
+  }
+
+  /** Applies an update that was accepted elsewhere: by another process, or a REST write. */
+  applyAcceptedUpdate(update: Uint8Array): void {
+    Y.applyUpdate(this.doc, update);
+    Y.applyUpdate(this.trial, update);
+  }
+
+  encodeState(clientStateVector?: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc, clientStateVector);
+  }
+
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.doc);
+  }
+
+  /** Tracks a store of one of this room's edits, and schedules the version that will fold it in. */
+  noteEdit(append: Promise<unknown>): void {
+    this.appends.add(append);
+    void append.catch(() => undefined).finally(() => this.appends.delete(append));
+    clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => this.onCheckpointDue(this), this.timing.quietMs);
+    this.deadlineTimer ??= setTimeout(() => this.onCheckpointDue(this), this.timing.maxDelayMs);
+  }
+
+  get hasUnsavedEdits(): boolean {
+    return this.deadlineTimer !== undefined;
+  }
+
+  /** Waits for this room's edits to be stored; returns whether any were waiting to become a version. */
+  async settle(): Promise<boolean> {
+    const unsaved = this.hasUnsavedEdits;
+    this.clearSchedule();
+    await Promise.allSettled([...this.appends]);
+    return unsaved;
+  }
+
+  scheduleUnload(afterMs: number, unload: () => void): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.members.size === 0 && !this.hasUnsavedEdits) unload();
+    }, afterMs);
+  }
+
+  cancelUnload(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  destroy(): void {
+    this.clearSchedule();
+    this.cancelUnload();
+    this.doc.destroy();
+    this.trial.destroy();
+  }
+
+  private clearSchedule(): void {
+    clearTimeout(this.quietTimer);
+    clearTimeout(this.deadlineTimer);
+    this.quietTimer = undefined;
+    this.deadlineTimer = undefined;
+  }
+}

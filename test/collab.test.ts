@@ -1,0 +1,387 @@
+import jwt from 'jsonwebtoken';
+import * as Y from 'yjs';
+import { CollabClient } from './support/collab-client';
+import { createEvent, createUser, share, type TestUser } from './support/fixtures';
+import { startTestApp, type TestApp } from './support/test-app';
+
+let app: TestApp;
+let owner: TestUser;
+let editor: TestUser;
+let viewer: TestUser;
+const clients: CollabClient[] = [];
+
+beforeAll(async () => {
+  // Long timers: tests that want a version ask for one, so none appears on its own mid-test.
+  app = await startTestApp({ COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' });
+  [owner, editor, viewer] = await Promise.all([createUser(app.api, 'owner'), createUser(app.api, 'editor'), createUser(app.api, 'viewer')]);
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+});
+afterAll(() => app.close());
+
+async function connect(user: TestUser): Promise<CollabClient> {
+  const client = await CollabClient.connect(app.baseUrl, user.token);
+  clients.push(client);
+  return client;
+}
+
+/** An event shared with the editor and the viewer. */
+async function sharedEvent(overrides: Record<string, unknown> = {}): Promise<number> {
+  const id = await createEvent(app.api, owner, overrides);
+  await share(app.api, owner, id, editor, 'editor');
+  await share(app.api, owner, id, viewer, 'viewer');
+  return id;
+}
+
+const getEvent = async (id: number) => (await app.api.get(`/events/${id}`, { token: owner.token })).body;
+
+describe('handshake', () => {
+  it('refuses a missing, forged or expired token with a clear reason', async () => {
+    await expect(CollabClient.connect(app.baseUrl)).rejects.toMatchObject({ message: 'Send an access token as auth.token', data: { code: 'unauthorized' } });
+    await expect(CollabClient.connect(app.baseUrl, 'not-a-token')).rejects.toMatchObject({ message: 'Invalid access token' });
+    const claims = jwt.decode(owner.token) as jwt.JwtPayload;
+    const expired = jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 5 }, app.config.jwt.secret);
+    await expect(CollabClient.connect(app.baseUrl, expired)).rejects.toMatchObject({ message: 'Access token expired' });
+    const forged = jwt.sign(claims, 'another secret, long enough to look like the real one');
+    await expect(CollabClient.connect(app.baseUrl, forged)).rejects.toMatchObject({ message: 'Invalid access token' });
+  });
+});
+
+describe('join', () => {
+  it("answers with the role, the version and the event's document", async () => {
+    const id = await sharedEvent();
+    const client = await connect(viewer);
+    const joined = await client.join(id);
+    expect(joined).toMatchObject({ role: 'viewer', version: 1 });
+    expect(client.text(id, 'title').toString()).toBe('Planning');
+    expect(client.text(id, 'description').toString()).toBe('Quarterly planning');
+    expect(client.map(id).get('start_time')).toBe('2026-06-01T09:00:00.000Z');
+    expect(client.map(id).get('is_recurring')).toBe(false);
+  });
+
+  it('answers not_found for events that do not exist or are not shared', async () => {
+    const stranger = await createUser(app.api, 'stranger');
+    const id = await createEvent(app.api, owner);
+    const client = await connect(stranger);
+    await expect(client.join(id)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.join(999_999)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('sends only what the client lacks when it sends its state vector', async () => {
+    const id = await sharedEvent();
+    const first = await connect(editor);
+    await first.join(id);
+    const second = await connect(editor);
+    const full: any = await second.socket.emitWithAck('join', { event_id: id });
+    const delta: any = await second.socket.emitWithAck('join', { event_id: id, state_vector: Y.encodeStateVector(first.doc(id)) });
+    expect(delta.state.byteLength).toBeLessThan(full.state.byteLength);
+    expect(delta.state.byteLength).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('live editing', () => {
+  it('merges two editors typing into the same field at once, keeping both texts', async () => {
+    const id = await sharedEvent({ description: 'Agenda' });
+    const [alice, bob, watcher] = await Promise.all([connect(owner), connect(editor), connect(viewer)]);
+    await Promise.all([alice.join(id), bob.join(id), watcher.join(id)]);
+
+    // Neither waits for the other: both edit the same base concurrently.
+    const acks = await Promise.all([
+      alice.edit(id, (map) => (map.get('description') as Y.Text).insert(0, 'Alice: ')),
+      bob.edit(id, (map) => (map.get('description') as Y.Text).insert(6, ' - Bob was here')),
+    ]);
+    expect(acks).toEqual([{ ok: true }, { ok: true }]);
+
+    const expected = 'Alice: Agenda - Bob was here';
+    for (const client of [alice, bob, watcher]) {
+      await client.waitFor(() => client.text(id, 'description').toString() === expected, `converged description for ${client.socket.id}`);
+    }
+    const checkpoint = await alice.socket.emitWithAck('checkpoint', { event_id: id });
+    expect(checkpoint).toEqual({ version: 2 });
+    expect((await getEvent(id)).description).toBe(expected);
+  });
+
+  it('relays updates to viewers but refuses their own updates, changing nothing', async () => {
+    const id = await sharedEvent();
+    const [writer, reader] = await Promise.all([connect(editor), connect(viewer)]);
+    await Promise.all([writer.join(id), reader.join(id)]);
+
+    const received = reader.next('update');
+    await writer.edit(id, (map) => (map.get('title') as Y.Text).insert(8, ' 2027'));
+    await received;
+    expect(reader.text(id, 'title').toString()).toBe('Planning 2027');
+
+    const refused = await reader.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'HACKED '));
+    expect(refused).toEqual({ error: { code: 'forbidden', message: 'Only editors and the owner can edit this event' } });
+    const fresh = await connect(owner);
+    await fresh.join(id);
+    expect(fresh.text(id, 'title').toString()).toBe('Planning 2027');
+    expect(writer.received.filter((r) => r.event === 'update')).toHaveLength(0);
+  });
+
+  it('refuses an update that would break the REST rules: every copy, the sender\'s too, is repaired', async () => {
+    const id = await sharedEvent();
+    const [writer, reader] = await Promise.all([connect(editor), connect(viewer)]);
+    await Promise.all([writer.join(id), reader.join(id)]);
+    const original = Y.encodeStateAsUpdate(writer.doc(id));
+    const fieldsOf = (client: CollabClient) => ({
+      title: client.text(id, 'title').toString(),
+      end_time: client.map(id).get('end_time'),
+      is_recurring: client.map(id).get('is_recurring'),
+      keys: [...client.map(id).keys()].sort(),
+      junk: client.doc(id).getMap('junk').size,
+    });
+    const before = fieldsOf(writer);
+
+    const refused = await writer.edit(id, (map) => map.set('end_time', '2026-06-01T08:00:00Z'));
+    expect(refused.error).toMatchObject({ code: 'validation_error', details: { fields: [{ path: 'body.end_time', message: 'must be after start_time' }] } });
+    const breakers: ((map: Y.Map<unknown>) => void)[] = [
+      (map) => (map.get('title') as Y.Text).delete(0, 8),
+      (map) => map.set('is_recurring', 'yes'),
+      (map) => map.set('admin', true),
+      (map) => map.set('title', 'a plain string, not a Y.Text'),
+      (map) => map.doc!.getMap('junk').set('x', 1),
+    ];
+    for (const breakIt of breakers) expect((await writer.edit(id, breakIt)).error).toMatchObject({ code: 'validation_error' });
+
+    for (const client of [writer, reader]) {
+      await client.waitFor(() => JSON.stringify(fieldsOf(client)) === JSON.stringify(before), `repaired copy of ${client.socket.id}`);
+    }
+    // The document moved on (the repairs are edits), and a valid edit goes through as usual.
+    expect(Y.encodeStateAsUpdate(writer.doc(id))).not.toEqual(original);
+    expect(await writer.edit(id, (map) => map.set('end_time', '2026-06-01T11:00:00.000Z'))).toEqual({ ok: true });
+    const fresh = await connect(owner);
+    await fresh.join(id);
+    expect(fieldsOf(fresh)).toEqual({ ...before, end_time: '2026-06-01T11:00:00.000Z' });
+    expect(await writer.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+    const changelog = await app.api.get(`/events/${id}/changelog`, { token: owner.token });
+    expect(changelog.body.items.filter((row: any) => row.version_number === 2).map((row: any) => row.field_name)).toEqual(['end_time']);
+  });
+});
+
+describe('versions from live edits', () => {
+  it('records changed fields with the user who last changed each, and tells everyone', async () => {
+    const id = await sharedEvent();
+    const [alice, bob, watcher] = await Promise.all([connect(owner), connect(editor), connect(viewer)]);
+    await Promise.all([alice.join(id), bob.join(id), watcher.join(id)]);
+
+    await alice.edit(id, (map) => (map.get('title') as Y.Text).insert(8, ' v2'));
+    await bob.edit(id, (map) => (map.get('location') as Y.Text).insert(6, 'A'));
+    await alice.edit(id, (map) => map.set('end_time', '2026-06-01T10:30:00.000Z'));
+    await bob.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Q3 '));
+
+    const announced = watcher.next('version');
+    expect(await bob.socket.emitWithAck('checkpoint', { event_id: id, description: 'Live session' })).toEqual({ version: 2 });
+    expect(await announced).toEqual({
+      event_id: id,
+      version_number: 2,
+      created_by: { id: editor.id, username: editor.username },
+      change_description: 'Live session',
+      changes: [
+        { field: 'title', old_value: 'Planning', new_value: 'Q3 Planning v2' },
+        { field: 'end_time', old_value: '2026-06-01T10:00:00.000Z', new_value: '2026-06-01T10:30:00.000Z' },
+        { field: 'location', old_value: 'Room 1', new_value: 'Room 1A' },
+      ].sort((a, b) => ['title', 'end_time', 'location'].indexOf(a.field) - ['title', 'end_time', 'location'].indexOf(b.field)),
+    });
+
+    const changelog = await app.api.get(`/events/${id}/changelog`, { token: owner.token });
+    const rows = changelog.body.items.filter((row: any) => row.version_number === 2);
+    expect(rows.map((row: any) => [row.field_name, row.created_by.username])).toEqual([
+      ['title', editor.username],
+      ['end_time', owner.username],
+      ['location', editor.username],
+    ]);
+    expect(await bob.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: null });
+  });
+
+  it('makes a version on its own once editing pauses, and when the last client leaves', async () => {
+    const quick = await startTestApp({ COLLAB_QUIET_MS: '150', COLLAB_MAX_DELAY_MS: '60000' });
+    try {
+      const user = await createUser(quick.api, 'quick');
+      const id = await createEvent(quick.api, user);
+      const client = await CollabClient.connect(quick.baseUrl, user.token);
+      clients.push(client);
+      await client.join(id);
+      const version = client.next('version');
+      await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Paused '));
+      expect(await version).toMatchObject({ version_number: 2, created_by: { id: user.id }, changes: [{ field: 'title', new_value: 'Paused Planning' }] });
+
+      await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Left '));
+      client.close();
+      const history = async () => (await quick.api.get(`/events/${id}/history`, { token: user.token })).body;
+      await waitUntil(async () => (await history()).length === 3, 'a version after the last client left');
+      expect((await quick.api.get(`/events/${id}`, { token: user.token })).body.title).toBe('Left Paused Planning');
+    } finally {
+      await quick.close();
+    }
+  });
+});
+
+describe('REST and live edits: one write path', () => {
+  it('merges a REST PUT into live typing and sends it to clients as an update plus a version', async () => {
+    const id = await sharedEvent({ description: 'Line one\nLine two' });
+    const [writer, reader] = await Promise.all([connect(editor), connect(viewer)]);
+    await Promise.all([writer.join(id), reader.join(id)]);
+
+    // Live typing at the end, not yet a version...
+    await writer.edit(id, (map) => (map.get('description') as Y.Text).insert(17, '\nLine three (live)'));
+    // ...while a REST client, who saw version 1, rewrites the first line.
+    const version = reader.next('version');
+    const put = await app.api.put(`/events/${id}`, { description: 'Line ONE\nLine two', change_description: 'REST edit' }, { token: owner.token });
+    expect(put.status).toBe(200);
+
+    const merged = 'Line ONE\nLine two\nLine three (live)';
+    expect(put.body.description).toBe(merged);
+    for (const client of [writer, reader]) await client.waitFor(() => client.text(id, 'description').toString() === merged, 'merged text');
+    expect(await version).toMatchObject({ version_number: 2, created_by: { id: owner.id }, change_description: 'REST edit' });
+  });
+
+  it('sends rollbacks to open documents too', async () => {
+    const id = await sharedEvent();
+    const client = await connect(viewer);
+    await app.api.put(`/events/${id}`, { title: 'Renamed' }, { token: owner.token });
+    await client.join(id);
+    expect(client.text(id, 'title').toString()).toBe('Renamed');
+    const version = client.next('version');
+    await app.api.post(`/events/${id}/rollback/1`, undefined, { token: editor.token });
+    await client.waitFor(() => client.text(id, 'title').toString() === 'Planning', 'rolled back title');
+    expect(await version).toMatchObject({ version_number: 3, change_description: 'Rolled back to version 1' });
+  });
+});
+
+describe('permissions, live', () => {
+  it('takes a removed user out of the room at once', async () => {
+    const id = await sharedEvent();
+    const client = await connect(editor);
+    await client.join(id);
+    const removed = client.next('removed');
+    expect((await app.api.delete(`/events/${id}/permissions/${editor.id}`, { token: owner.token })).status).toBe(204);
+    expect(await removed).toEqual({ event_id: id, reason: 'access_revoked' });
+    const refused = await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'x'));
+    expect(refused.error.code).toBe('not_joined');
+    await expect(client.join(id)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('stops a demoted editor from sending another update, and lets a promoted viewer write', async () => {
+    const id = await sharedEvent();
+    const [demoted, promoted] = await Promise.all([connect(editor), connect(viewer)]);
+    await Promise.all([demoted.join(id), promoted.join(id)]);
+
+    const demotion = demoted.next('permission');
+    await app.api.put(`/events/${id}/permissions/${editor.id}`, { role: 'viewer' }, { token: owner.token });
+    expect(await demotion).toEqual({ event_id: id, role: 'viewer' });
+    expect((await demoted.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'x'))).error.code).toBe('forbidden');
+
+    const promotion = promoted.next('permission');
+    await app.api.put(`/events/${id}/permissions/${viewer.id}`, { role: 'editor' }, { token: owner.token });
+    expect(await promotion).toEqual({ event_id: id, role: 'editor' });
+    expect(await promoted.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'OK '))).toEqual({ ok: true });
+  });
+
+  it('tells everyone in the room when the event is deleted', async () => {
+    const id = await sharedEvent();
+    const [a, b] = await Promise.all([connect(editor), connect(viewer)]);
+    await Promise.all([a.join(id), b.join(id)]);
+    const removedA = a.next('removed');
+    const removedB = b.next('removed');
+    expect((await app.api.delete(`/events/${id}`, { token: owner.token })).status).toBe(204);
+    expect(await removedA).toEqual({ event_id: id, reason: 'event_deleted' });
+    expect(await removedB).toEqual({ event_id: id, reason: 'event_deleted' });
+  });
+});
+
+describe('malformed messages', () => {
+  it('answer with an error and never crash the process or corrupt the document', async () => {
+    const id = await sharedEvent();
+    const client = await connect(editor);
+    await client.join(id);
+    const emit = (event: string, payload: unknown) => (client.socket as any).emitWithAck(event, payload);
+
+    expect((await emit('update', { event_id: id, update: 'not binary' })).error).toMatchObject({ code: 'validation_error' });
+    expect((await emit('update', { event_id: id })).error).toMatchObject({ code: 'validation_error' });
+    expect((await emit('update', { event_id: 'abc', update: new Uint8Array([1]) })).error).toMatchObject({ code: 'validation_error' });
+    expect((await emit('update', null)).error).toMatchObject({ code: 'validation_error' });
+    expect((await emit('join', { event_id: -1 })).error).toMatchObject({ code: 'validation_error' });
+    expect((await emit('update', { event_id: 424242, update: new Uint8Array([0, 0]) })).error).toMatchObject({ code: 'not_joined' });
+    for (const garbage of [new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), new Uint8Array(64).fill(255), Buffer.from('{"json": true}')]) {
+      expect((await emit('update', { event_id: id, update: garbage })).error).toMatchObject({ code: expect.stringMatching(/invalid_update|validation_error/) });
+    }
+    const huge = new Uint8Array(1024 * 1024 + 1);
+    expect((await emit('update', { event_id: id, update: huge })).error).toMatchObject({ code: 'payload_too_large' });
+    expect((await emit('awareness', { event_id: id, state: { blob: 'x'.repeat(5000) } })).error).toMatchObject({ code: 'validation_error' });
+
+    // Without an ack, the error arrives as an event.
+    const error = client.next('error');
+    client.socket.emit('update', { event_id: id, update: 'nope' as any });
+    expect(await error).toMatchObject({ event_id: id, code: 'validation_error' });
+
+    // Still alive, document intact, edits still work.
+    expect(await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Still '))).toEqual({ ok: true });
+    expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+    expect((await getEvent(id)).title).toBe('Still Planning');
+  });
+});
+
+describe('presence', () => {
+  it('relays awareness to the others in the room with who sent it', async () => {
+    const id = await sharedEvent();
+    const [a, b] = await Promise.all([connect(editor), connect(viewer)]);
+    await Promise.all([a.join(id), b.join(id)]);
+    const seen = b.next('awareness');
+    a.socket.emit('awareness', { event_id: id, state: { field: 'title', cursor: 3 } });
+    expect(await seen).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, state: { field: 'title', cursor: 3 } });
+    const left = b.next('awareness');
+    a.close();
+    expect(await left).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, state: null });
+  });
+});
+
+describe('connections', () => {
+  it('resyncs without loss after a dropped connection, both ways', async () => {
+    const id = await sharedEvent({ description: 'start' });
+    const stayer = await connect(owner);
+    await stayer.join(id);
+    const leaver = await connect(editor);
+    await leaver.join(id);
+    const offlineDoc = leaver.doc(id);
+    leaver.close();
+
+    // While it is away, the other side edits; it edits its own copy offline.
+    await stayer.edit(id, (map) => (map.get('description') as Y.Text).insert(5, ' [online]'));
+    offlineDoc.transact(() => (offlineDoc.getMap('event').get('description') as Y.Text).insert(0, '[offline] '));
+
+    const back = await connect(editor);
+    await back.join(id, offlineDoc);
+    const expected = '[offline] start [online]';
+    await back.waitFor(() => back.text(id, 'description').toString() === expected, 'rejoined copy');
+    await stayer.waitFor(() => stayer.text(id, 'description').toString() === expected, 'offline edit reached the other client');
+  });
+
+  it('stops accepting writes once the token expires, until a fresh one is sent', async () => {
+    const id = await sharedEvent();
+    const claims = jwt.decode(editor.token) as jwt.JwtPayload;
+    const shortLived = jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) + 1 }, app.config.jwt.secret);
+    const client = await connect({ ...editor, token: shortLived });
+    await client.join(id);
+    await waitUntil(async () => Date.now() > (claims.exp = (jwt.decode(shortLived) as jwt.JwtPayload).exp!) * 1000, 'token expiry');
+    const refused = await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'x'));
+    expect(refused.error).toMatchObject({ code: 'unauthorized' });
+
+    expect(await client.socket.emitWithAck('auth', { token: editor.token })).toMatchObject({ expires_at: expect.any(String) });
+    // The refused edit is still in the client's copy: joining again with it sends it over.
+    await client.join(id, client.doc(id));
+    expect(await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'y'))).toEqual({ ok: true });
+    expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+    expect((await getEvent(id)).title).toBe('yxPlanning');
+    expect((await client.socket.emitWithAck('auth', { token: owner.token }) as any).error.code).toBe('forbidden');
+  });
+});
+
+async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
