@@ -38,11 +38,14 @@ export interface HubOptions extends CheckpointTiming {
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = { quietMs: 2_000, maxDelayMs: 10_000, idleUnloadMs: 30_000 };
 
-/** Messages between the processes of one deployment, through the Socket.IO adapter. */
+/**
+ * Messages between the processes of one deployment, through the Socket.IO adapter. Yjs updates
+ * travel as base64: the Redis adapter sends these messages as JSON, where binary does not survive.
+ */
 interface PeerEvents {
-  'doc-update': (eventId: number, update: Uint8Array) => void;
+  'doc-update': (eventId: number, update: string) => void;
   awareness: (payload: Parameters<ServerToClientEvents['awareness']>[0]) => void;
-  feed: (notice: FeedNotice) => void;
+  feed: (notice: PeerNotice) => void;
 }
 
 type FeedNotice =
@@ -50,6 +53,8 @@ type FeedNotice =
   | { kind: 'roleChanged'; eventId: number; userId: number; role: Role }
   | { kind: 'accessRemoved'; eventId: number; userId: number }
   | { kind: 'deleted'; eventId: number };
+
+type PeerNotice = Exclude<FeedNotice, { kind: 'committed' }> | { kind: 'committed'; change: Omit<CommittedChange, 'update'> & { update: string | null } };
 
 interface SocketData {
   caller: Caller;
@@ -231,7 +236,7 @@ export class CollabHub {
     const accepted = repair ? Y.mergeUpdates([update, repair]) : update;
     socket.to(room.channel).local.emit('update', { event_id: eventId, update: accepted });
     if (repair) socket.emit('update', { event_id: eventId, update: repair });
-    this.toPeers('doc-update', eventId, accepted);
+    this.toPeers('doc-update', eventId, toBase64(accepted));
     const stored = this.updateLog.append({ eventId, authorId: member.userId, update: accepted });
     room.noteEdit(stored);
     try {
@@ -310,15 +315,46 @@ export class CollabHub {
   }
 
   private listenToPeers(): void {
-    this.nsp.on('doc-update', (eventId, update) => this.rooms.get(eventId)?.applyAcceptedUpdate(toBytes(update)));
-    this.nsp.on('awareness', (payload) => this.relayAwareness(payload));
-    this.nsp.on('feed', (notice) => this.applyNotice(notice));
+    // What peers send was checked where it came from; a failure here is logged, never thrown.
+    const guarded = <A extends unknown[]>(handler: (...args: A) => void) => (...args: A) => {
+      try {
+        handler(...args);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'could not apply a message from another process');
+      }
+    };
+    this.nsp.on(
+      'doc-update',
+      guarded((eventId: number, encoded: string) => {
+        const room = this.rooms.get(eventId);
+        if (!room) return;
+        const update = fromBase64(encoded);
+        room.applyAcceptedUpdate(update);
+        this.nsp.local.to(room.channel).emit('update', { event_id: eventId, update });
+      }),
+    );
+    this.nsp.on('awareness', guarded((payload: Parameters<ServerToClientEvents['awareness']>[0]) => this.relayAwareness(payload)));
+    this.nsp.on(
+      'feed',
+      guarded((notice: PeerNotice) =>
+        this.applyNotice(
+          notice.kind === 'committed'
+            ? { ...notice, change: { ...notice.change, update: notice.change.update === null ? null : fromBase64(notice.change.update) } }
+            : notice,
+        ),
+      ),
+    );
   }
 
   /** Acts on a service notice here and in every other process. */
   private publish(notice: FeedNotice): void {
     this.applyNotice(notice);
-    this.toPeers('feed', notice);
+    this.toPeers(
+      'feed',
+      notice.kind === 'committed'
+        ? { ...notice, change: { ...notice.change, update: notice.change.update && toBase64(notice.change.update) } }
+        : notice,
+    );
   }
 
   private applyNotice(notice: FeedNotice): void {
@@ -329,8 +365,8 @@ export class CollabHub {
       case 'committed': {
         const { update, version } = notice.change;
         if (update) {
-          room.applyAcceptedUpdate(toBytes(update));
-          channel.emit('update', { event_id: room.eventId, update: toBytes(update) });
+          room.applyAcceptedUpdate(update);
+          channel.emit('update', { event_id: room.eventId, update });
         }
         if (version) channel.emit('version', { event_id: room.eventId, ...version });
         return;
@@ -385,7 +421,11 @@ function userOf(socket: CollabSocket): { id: number; username: string } {
   return { id: socket.data.caller.id, username: socket.data.caller.username };
 }
 
-/** Binary crosses processes as Buffer or plain Uint8Array depending on the adapter. */
-function toBytes(data: Uint8Array): Uint8Array {
-  return data instanceof Uint8Array ? data : new Uint8Array(data as ArrayLike<number>);
+function toBase64(update: Uint8Array): string {
+  return Buffer.from(update.buffer, update.byteOffset, update.byteLength).toString('base64');
+}
+
+function fromBase64(encoded: string): Uint8Array {
+  if (typeof encoded !== 'string') throw new Error(`expected a base64 update from a peer, got ${typeof encoded}`);
+  return new Uint8Array(Buffer.from(encoded, 'base64'));
 }

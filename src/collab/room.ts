@@ -40,6 +40,7 @@ export class Room {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Stores of this process's edits that are still in flight. */
   private readonly appends = new Set<Promise<unknown>>();
+  private destroyed = false;
 
   constructor(
     readonly eventId: number,
@@ -103,9 +104,10 @@ export class Room {
   noteEdit(append: Promise<unknown>): void {
     this.appends.add(append);
     void append.catch(() => undefined).finally(() => this.appends.delete(append));
+    if (this.destroyed) return;
     clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => this.onCheckpointDue(this), this.timing.quietMs);
-    this.deadlineTimer ??= setTimeout(() => this.onCheckpointDue(this), this.timing.maxDelayMs);
+    this.quietTimer = timer(() => this.onCheckpointDue(this), this.timing.quietMs);
+    this.deadlineTimer ??= timer(() => this.onCheckpointDue(this), this.timing.maxDelayMs);
   }
 
   get hasUnsavedEdits(): boolean {
@@ -121,8 +123,9 @@ export class Room {
   }
 
   scheduleUnload(afterMs: number, unload: () => void): void {
+    if (this.destroyed) return;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
+    this.idleTimer = timer(() => {
       if (this.members.size === 0 && !this.hasUnsavedEdits) unload();
     }, afterMs);
   }
@@ -133,6 +136,7 @@ export class Room {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.clearSchedule();
     this.cancelUnload();
     this.doc.destroy();
@@ -145,4 +149,9 @@ export class Room {
     this.quietTimer = undefined;
     this.deadlineTimer = undefined;
   }
+}
+
+/** Room timers never keep the process alive on their own: the server's sockets do that. */
+function timer(callback: () => void, ms: number): NodeJS.Timeout {
+  return setTimeout(callback, ms).unref();
 }

@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { createOrmConfig } from '../../mikro-orm.config';
 import type { AppConfig } from '../config';
@@ -29,8 +30,8 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
   }
   try {
     const orm = await MikroORM.init(createOrmConfig(url, { logger: (message) => logger.debug({ orm: message }) }));
-    const applied = await orm.getMigrator().up();
-    if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'applied migrations');
+    const applied = await migrate(orm, url);
+    if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     return {
       orm,
       url,
@@ -42,5 +43,24 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
   } catch (err) {
     await embedded?.stop();
     throw err;
+  }
+}
+
+/** Any number: identifies the lock that lets one process at a time run migrations. */
+const MIGRATION_LOCK = 741_852_963;
+
+/**
+ * Runs pending migrations while holding a PostgreSQL advisory lock, so processes that start
+ * together take turns instead of racing to create the same tables.
+ */
+async function migrate(orm: MikroORM, url: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((migration) => migration.name);
+  } finally {
+    await lock.end(); // ending the session releases the lock
   }
 }

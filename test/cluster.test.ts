@@ -1,0 +1,141 @@
+import * as Y from 'yjs';
+import { Api } from './support/api';
+import { CollabClient } from './support/collab-client';
+import { createEvent, createUser, share, type TestUser } from './support/fixtures';
+import { buildServer, startServerProcess, type ServerProcess } from './support/server-process';
+import { createTestDatabase, type TestDatabase } from './support/test-app';
+
+/**
+ * Real server processes on one database: scale-out (two processes behave as one) and crash
+ * safety (kill -9 loses no acknowledged edit).
+ */
+
+const JWT_SECRET = 'cluster-test-secret-long-enough-for-production';
+let database: TestDatabase;
+const processes: ServerProcess[] = [];
+const clients: CollabClient[] = [];
+
+beforeAll(async () => {
+  buildServer();
+  database = await createTestDatabase();
+}, 120_000);
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await Promise.all(processes.splice(0).map((server) => server.stop()));
+});
+afterAll(() => database?.drop());
+
+async function server(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const started = await startServerProcess({ DATABASE_URL: database.url, JWT_SECRET, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000', ...env });
+  processes.push(started);
+  return started;
+}
+
+async function connect(on: ServerProcess, user: TestUser): Promise<CollabClient> {
+  const client = await CollabClient.connect(on.url, user.token);
+  clients.push(client);
+  return client;
+}
+
+const api = (on: ServerProcess) => new Api(`${on.url}/api/v1`);
+
+const ADAPTERS: [string, Record<string, string>][] = [
+  ['PostgreSQL', {}],
+  // The Redis adapter needs a Redis server: CI points TEST_REDIS_URL at one when it has it.
+  ...(process.env.TEST_REDIS_URL ? [['Redis', { REDIS_URL: process.env.TEST_REDIS_URL }] as [string, Record<string, string>]] : []),
+];
+
+describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterEnv) => {
+  it('behave as one: edits, REST writes and versions reach sockets on the other process', async () => {
+    const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
+    const [owner, editor, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(a), 'editor'), createUser(api(b), 'viewer')]);
+    const id = await createEvent(api(a), owner, { description: 'Notes:' });
+    await share(api(a), owner, id, editor, 'editor');
+    await share(api(b), owner, id, viewer, 'viewer');
+
+    const writerOnA = await connect(a, editor);
+    const readerOnB = await connect(b, viewer);
+    await Promise.all([writerOnA.join(id), readerOnB.join(id)]);
+
+    // A live edit on A reaches a viewer on B.
+    expect(await writerOnA.edit(id, (map) => (map.get('description') as Y.Text).insert(6, ' from A'))).toEqual({ ok: true });
+    await readerOnB.waitFor(() => readerOnB.text(id, 'description').toString() === 'Notes: from A', 'edit from A on B');
+
+    // B's own copy of the document got it too: a client joining on B now starts from it.
+    const latecomer = await connect(b, owner);
+    await latecomer.join(id);
+    expect(latecomer.text(id, 'description').toString()).toBe('Notes: from A');
+
+    // A REST write through B reaches the editor on A as an update and a version.
+    const version = writerOnA.next('version');
+    const put = await api(b).put(`/events/${id}`, { title: 'Set on B' }, { token: owner.token });
+    expect(put.status).toBe(200);
+    await writerOnA.waitFor(() => writerOnA.text(id, 'title').toString() === 'Set on B', 'REST edit from B on A');
+    expect(await version).toMatchObject({ version_number: 2, created_by: { id: owner.id } });
+  });
+
+  it('never write the same version twice when both checkpoint at once', async () => {
+    const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
+    const owner = await createUser(api(a), 'owner');
+    const editor = await createUser(api(a), 'editor');
+    const id = await createEvent(api(a), owner, { description: '' });
+    await share(api(a), owner, id, editor, 'editor');
+    const [onA, onB] = await Promise.all([connect(a, owner), connect(b, editor)]);
+    await Promise.all([onA.join(id), onB.join(id)]);
+
+    for (let round = 0; round < 5; round += 1) {
+      const acks = await Promise.all([
+        onA.edit(id, (map) => (map.get('description') as Y.Text).insert(0, `a${round} `)),
+        onB.edit(id, (map) => {
+          const location = map.get('location') as Y.Text;
+          location.delete(0, location.length);
+          location.insert(0, `Room ${round}`);
+        }),
+      ]);
+      expect(acks).toEqual([{ ok: true }, { ok: true }]);
+      const results = await Promise.all([
+        onA.socket.emitWithAck('checkpoint', { event_id: id }),
+        onB.socket.emitWithAck('checkpoint', { event_id: id }),
+      ]);
+      // One of them folds both edits into a version; the other finds nothing left to fold.
+      expect(results.filter((result: any) => result.version !== null)).toHaveLength(1);
+    }
+    const history = (await api(a).get(`/events/${id}/history`, { token: owner.token })).body as { version_number: number }[];
+    expect(history.map((version) => version.version_number)).toEqual([6, 5, 4, 3, 2, 1]);
+    const event = (await api(b).get(`/events/${id}`, { token: owner.token })).body;
+    expect(event).toMatchObject({ description: 'a4 a3 a2 a1 a0 ', location: 'Room 4', version: 6 });
+  });
+});
+
+describe('a crash', () => {
+  it('loses no acknowledged edit: after kill -9 and a restart the document and the next version hold them all', async () => {
+    const first = await server();
+    const owner = await createUser(api(first), 'owner');
+    const id = await createEvent(api(first), owner, { description: '' });
+    const client = await connect(first, owner);
+    await client.join(id);
+    const words = Array.from({ length: 50 }, (_, n) => `w${n}`);
+    for (const word of words) {
+      const ack = await client.edit(id, (map) => {
+        const text = map.get('description') as Y.Text;
+        text.insert(text.length, `${word} `);
+      });
+      expect(ack).toEqual({ ok: true });
+    }
+    await first.kill();
+    processes.splice(processes.indexOf(first), 1);
+    client.close();
+
+    const expected = words.map((word) => `${word} `).join('');
+    const restarted = await server();
+    // On start it folds the edits the crash left behind into a version.
+    const history = async () => (await api(restarted).get(`/events/${id}/history`, { token: owner.token })).body as unknown[];
+    const deadline = Date.now() + 10_000;
+    while ((await history()).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await history()).toHaveLength(2);
+    expect((await api(restarted).get(`/events/${id}`, { token: owner.token })).body.description).toBe(expected);
+    const rejoined = await connect(restarted, owner);
+    await rejoined.join(id);
+    expect(rejoined.text(id, 'description').toString()).toBe(expected);
+  });
+});
