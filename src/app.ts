@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { authRoutes } from './auth/routes';
 import { AuthService } from './auth/service';
 import type { AppConfig } from './config';
+import { PROTOCOL_MARKDOWN } from './collab/protocol';
 import { eventRoutes } from './events/routes';
 import { EventFeed } from './events/feed';
 import { EventsService } from './events/service';
@@ -79,7 +80,7 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
-  app.use(docsMiddleware(buildOpenApiDocument(routes, '/api/v1', API_VERSION)));
+  app.use(docsMiddleware(buildOpenApiDocument(routes, '/api/v1', API_VERSION, PROTOCOL_MARKDOWN)));
   app.use(
     koaBody({
       json: true,

@@ -38,6 +38,7 @@ describe('the running app', () => {
     expect(response.status).toBe(200);
     const document = (await response.json()) as any;
     expect(document.openapi).toBe('3.1.0');
+    expect(document.info.description).toContain('Socket.IO namespace `/collab`');
     const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
       Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
     );

@@ -150,7 +150,7 @@ export class CollabHub {
     ) => {
       socket.on(event, async (payload: unknown, ack?: (result: Ack<R>) => void) => {
         try {
-          const result = await this.inContext(() => work(parse(schema, payload, 'payload')));
+          const result = await work(parse(schema, payload, 'payload'));
           if (typeof ack === 'function') ack(result);
         } catch (err) {
           const error = toCollabError(err, this.deps.logger);
@@ -160,7 +160,8 @@ export class CollabHub {
       });
     };
 
-    handle('join', JoinPayload, (payload) => this.join(socket, payload.event_id, payload.state_vector));
+    // Handlers that reach the database get an EntityManager of their own; updates never wait for one.
+    handle('join', JoinPayload, (payload) => this.inContext(() => this.join(socket, payload.event_id, payload.state_vector)));
     handle('leave', LeavePayload, async (payload) => {
       this.leave(socket, payload.event_id);
       return { ok: true as const };
@@ -174,15 +175,13 @@ export class CollabHub {
     handle('checkpoint', CheckpointPayload, async (payload) => {
       const { room } = this.memberOf(socket, payload.event_id);
       await room.settle();
-      const version = await this.deps.services.events.checkpoint({
-        eventId: room.eventId,
-        actorId: socket.data.caller.id,
-        description: payload.description,
-      });
+      const version = await this.inContext(() =>
+        this.deps.services.events.checkpoint({ eventId: room.eventId, actorId: socket.data.caller.id, description: payload.description }),
+      );
       return { version: version?.versionNumber ?? null };
     });
     handle('auth', AuthPayload, async (payload) => {
-      const caller = await this.deps.services.auth.authenticate(payload.token);
+      const caller = await this.inContext(() => this.deps.services.auth.authenticate(payload.token));
       if (caller.id !== socket.data.caller.id) throw new Forbidden('The token belongs to another user');
       socket.data.caller = caller;
       return { expires_at: caller.expiresAt.toISOString() };

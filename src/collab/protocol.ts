@@ -80,3 +80,36 @@ export interface ServerToClientEvents {
   removed(payload: { event_id: number; reason: 'access_revoked' | 'event_deleted' }): void;
   error(payload: { event_id?: number } & CollabError): void;
 }
+
+/** The protocol in brief, shown at /docs next to the REST API. */
+export const PROTOCOL_MARKDOWN = `
+## Real-time collaboration: Socket.IO namespace \`/collab\`
+
+Connect with \`io('<server>/collab', { auth: { token: '<access token>' } })\`; a missing, forged or
+expired token fails the connection (\`connect_error\`, \`err.data.code = "unauthorized"\`).
+Requests with an ack answer with their result or \`{error: {code, message, details?}}\`.
+
+| client -> server | ack |
+| --- | --- |
+| \`join {event_id, state_vector?}\` | \`{role, version, state, state_vector}\`: \`state\` is a Yjs update (only what your state vector lacks); send back, as an \`update\`, whatever the server's \`state_vector\` lacks |
+| \`update {event_id, update}\` (binary Yjs update; editors and owners) | \`{ok: true}\` once stored in PostgreSQL |
+| \`awareness {event_id, state}\` (presence, JSON, never stored) | - |
+| \`checkpoint {event_id, description?}\` | \`{version}\`: the new version number, or null if nothing changed |
+| \`leave {event_id}\` | \`{ok: true}\` |
+| \`auth {token}\` (a fresh access token, same user) | \`{expires_at}\` |
+
+| server -> client | when |
+| --- | --- |
+| \`update {event_id, update}\` | someone else's edit, a REST write or a rollback |
+| \`version {event_id, version_number, created_by, change_description, changes}\` | any new version |
+| \`awareness {event_id, user, state}\` | someone's presence changed (\`state: null\`: they left) |
+| \`permission {event_id, role}\` | your role changed |
+| \`removed {event_id, reason}\` | your access was revoked or the event deleted; you left the room |
+| \`error {event_id?, code, message}\` | a request without an ack failed, or live edits could not become a version |
+
+Document: one \`Y.Map\` named \`event\`; \`title\`, \`description\`, \`location\` are \`Y.Text\`;
+\`start_time\`, \`end_time\` (ISO strings), \`is_recurring\`, \`recurrence_pattern\` are plain values.
+An update that would break the REST rules is answered with \`validation_error\` and repaired by a
+server edit every copy receives. After \`unauthorized\`, \`forbidden\` or \`resync_required\`, join
+again with your document to resend what the server did not take.
+`;

@@ -1,5 +1,6 @@
 import { diffChars } from 'diff';
 import * as Y from 'yjs';
+import type { z } from 'zod';
 import type { EventSnapshot } from '../db/entities';
 import { EVENT_FIELDS, type EventField } from '../events/fields';
 import { assertValidEvent } from '../events/rules';
@@ -65,6 +66,30 @@ export function readEvent(doc: Y.Doc): EventSnapshot {
   const snapshot = parse(CreateEventBody, raw, 'body');
   assertValidEvent(snapshot);
   return snapshot;
+}
+
+/** One-field schemas, for checking an edit that touched only text. */
+const TEXT_FIELD_SCHEMAS: Record<TextField, z.ZodType> = {
+  title: CreateEventBody.pick({ title: true }),
+  description: CreateEventBody.pick({ description: true }),
+  location: CreateEventBody.pick({ location: true }),
+};
+
+/**
+ * Like readEvent, but cheaper when a transaction typed into the event's texts and changed nothing
+ * else (the common case, one keystroke): then only those texts can have broken a rule.
+ */
+export function assertValidAfter(doc: Y.Doc, changed: Iterable<Y.AbstractType<any>>): void {
+  const map = doc.getMap(ROOT);
+  const texts = new Map(TEXT_FIELDS.map((field) => [map.get(field), field] as const));
+  const fields = [...changed].map((type) => texts.get(type));
+  if (fields.includes(undefined) || doc.store.pendingStructs || doc.store.pendingDs) {
+    readEvent(doc);
+    return;
+  }
+  for (const field of new Set(fields as TextField[])) {
+    parse(TEXT_FIELD_SCHEMAS[field], { [field]: (map.get(field) as Y.Text).toString() }, 'body');
+  }
 }
 
 /**

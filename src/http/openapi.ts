@@ -6,10 +6,11 @@ import { z } from 'zod';
 import { ErrorResponse } from './schemas';
 import type { Route } from './route';
 
-const SWAGGER_UI_DIR = require('swagger-ui-dist').getAbsoluteFSPath() as string;
+// absolute-path.js, not the package's main: that would load the whole Swagger UI bundle into memory.
+const SWAGGER_UI_DIR = (require('swagger-ui-dist/absolute-path.js') as () => string)();
 
 /** Builds the OpenAPI 3.1 document from the same route definitions that validate requests. */
-export function buildOpenApiDocument(routes: Route[], prefix: string, version: string): ReturnType<typeof createDocument> {
+export function buildOpenApiDocument(routes: Route[], prefix: string, version: string, moreDescription = ''): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
     const path = `${prefix}${route.path}`;
@@ -23,7 +24,8 @@ export function buildOpenApiDocument(routes: Route[], prefix: string, version: s
       version,
       description:
         `Collaborative event management. Every path is also served under \`/api\` (the original prefix). ` +
-        'Errors always have the shape `{"error": {"code", "message", "details?"}}`.',
+        'Errors always have the shape `{"error": {"code", "message", "details?"}}`.' +
+        moreDescription,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
