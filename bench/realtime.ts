@@ -3,10 +3,15 @@
  * server), the same load in the same run, each server in a process of its own.
  *
  * Scenarios: one room with 1 editor and 50, 200 and 500 viewers; 100 rooms of 5 clients
- * (1 editor, 4 viewers). For each: fan-out latency (editor's keystroke -> applied in a viewer's
- * document) p50/p99 at a steady typing rate, updates per second through a burst, and the server's
+ * (1 editor, 4 viewers). For each: fan-out latency (editor's keystroke -> its update frame reaches
+ * a viewer) p50/p99 at a steady typing rate, updates per second through a burst, and the server's
  * memory. Our figures are durable (every update in PostgreSQL before its ack); Hocuspocus runs
  * with its defaults (documents in memory only).
+ *
+ * Editors are full clients (socket.io-client + Yjs; HocuspocusProvider). Viewers are minimal
+ * WebSocket readers of each server's wire protocol that note when an update frame arrives: with
+ * hundreds of viewers in one process, full client libraries would measure their own decoding
+ * (which a browser does once, for one connection) more than the server's fan-out.
  *
  *   npm run bench:realtime                    all scenarios
  *   BENCH_SCENARIOS=1x50,100x5 npm run bench:realtime
@@ -23,7 +28,10 @@ import { createInterface } from 'node:readline';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
+import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 
@@ -109,15 +117,108 @@ interface Target {
   prepare?(server: ServerProcess, rooms: number): Promise<void>;
 }
 
-/** A viewer's document: records the latency of each keystroke as its text grows. */
-function watchText(text: Y.Text, sentAt: number[], record: (latencyMs: number) => void): { seen(): number } {
-  let seen = 0;
-  text.doc!.on('update', () => {
-    const now = performance.now();
-    for (; seen < text.length; seen += 1) record(now - sentAt[seen]);
-  });
-  return { seen: () => seen };
+/** Counts the keystrokes that reached a viewer, recording each one's latency. */
+class Arrivals {
+  private count = 0;
+
+  constructor(
+    private readonly sentAt: number[],
+    private readonly record: (latencyMs: number) => void,
+  ) {}
+
+  arrived(): void {
+    this.record(performance.now() - this.sentAt[this.count]);
+    this.count += 1;
+  }
+
+  get seen(): number {
+    return this.count;
+  }
 }
+
+/** Opens a WebSocket with its message handler in place from the start: servers speak first. */
+function openSocket(url: string, onMessage: (socket: WebSocket, data: Buffer, isBinary: boolean) => void): Promise<WebSocket> {
+  const socket = new WebSocket(url);
+  socket.on('message', (data: Buffer, isBinary: boolean) => onMessage(socket, data, isBinary));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * A viewer speaking Socket.IO's wire protocol directly: connect to /collab, join, then note every
+ * `update` event, which arrives as a text header followed by one binary frame.
+ */
+async function socketIoViewer(serverUrl: string, token: string, eventId: number, arrivals: Arrivals): Promise<WebSocket> {
+  let attachmentsToSkip = 0;
+  let updateAttachment = false;
+  let opened!: Promise<WebSocket>;
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (socket: WebSocket, data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        if (updateAttachment) arrivals.arrived();
+        else if (attachmentsToSkip > 0 && --attachmentsToSkip === 0) resolve(); // the join ack's state
+        updateAttachment = false;
+        return;
+      }
+      const text = data.toString();
+      if (text === '2') socket.send('3'); // engine.io ping
+      else if (text.startsWith('0')) socket.send(`40/collab,${JSON.stringify({ token })}`);
+      else if (text.startsWith('40/collab,')) socket.send(`42/collab,1${JSON.stringify(['join', { event_id: eventId }])}`);
+      else if (text.startsWith('44/collab,')) reject(new Error(text));
+      else if (/^46\d+-\/collab,1\[/.test(text)) attachmentsToSkip = Number(/^46(\d+)-/.exec(text)![1]);
+      else if (text.startsWith('43/collab,1')) reject(new Error(`join failed: ${text}`));
+      else if (/^45\d+-\/collab,\["update"/.test(text)) updateAttachment = true;
+    };
+    opened = openSocket(`${serverUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, onMessage);
+    opened.catch(reject);
+  });
+  return opened;
+}
+
+/**
+ * A viewer speaking Hocuspocus's wire protocol directly: authenticate, sync step 1, then note
+ * every sync `update` message.
+ */
+async function hocuspocusViewer(serverUrl: string, name: string, arrivals: Arrivals): Promise<WebSocket> {
+  const message = (socket: WebSocket, type: number, write: (encoder: encoding.Encoder) => void) => {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarString(encoder, name);
+    encoding.writeVarUint(encoder, type);
+    write(encoder);
+    socket.send(encoding.toUint8Array(encoder));
+  };
+  let opened!: Promise<WebSocket>;
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (socket: WebSocket, data: Buffer) => {
+      const decoder = decoding.createDecoder(new Uint8Array(data));
+      decoding.readVarString(decoder);
+      const type = decoding.readVarUint(decoder);
+      if (type === HOCUSPOCUS_AUTH) {
+        message(socket, HOCUSPOCUS_SYNC, (encoder) => syncProtocol.writeSyncStep1(encoder, new Y.Doc()));
+      } else if (type === HOCUSPOCUS_SYNC) {
+        const syncType = decoding.readVarUint(decoder);
+        if (syncType === syncProtocol.messageYjsSyncStep2) resolve();
+        else if (syncType === syncProtocol.messageYjsUpdate) arrivals.arrived();
+      }
+    };
+    opened = openSocket(serverUrl, onMessage);
+    // Authenticate with an empty token: Hocuspocus without an onAuthenticate hook accepts it.
+    opened.then(
+      (socket) =>
+        message(socket, HOCUSPOCUS_AUTH, (encoder) => {
+          encoding.writeVarUint(encoder, 0);
+          encoding.writeVarString(encoder, '');
+        }),
+      reject,
+    );
+  });
+  return opened;
+}
+
+const HOCUSPOCUS_SYNC = 0;
+const HOCUSPOCUS_AUTH = 2;
 
 class Ours implements Target {
   name = 'ours';
@@ -173,34 +274,29 @@ class Ours implements Target {
     const eventId = this.eventIds[index];
     const sentAt: number[] = [];
     const ackLatencies: number[] = [];
-    const connect = async (token: string) => {
-      const socket: Socket = io(`${server.url}/collab`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false });
-      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
-      const doc = new Y.Doc();
-      const joined: any = await socket.emitWithAck('join', { event_id: eventId });
-      Y.applyUpdate(doc, new Uint8Array(joined.state));
-      socket.on('update', (payload: { update: Uint8Array }) => Y.applyUpdate(doc, new Uint8Array(payload.update), 'remote'));
-      return { socket, doc, text: doc.getMap('event').get('description') as Y.Text };
-    };
-    const editor = await connect(this.editorToken);
-    const watchers = await Promise.all(Array.from({ length: viewers }, () => connect(this.viewerToken)));
-    const seen = watchers.map((viewer) => watchText(viewer.text, sentAt, record));
+    const socket: Socket = io(`${server.url}/collab`, { auth: { token: this.editorToken }, transports: ['websocket'], forceNew: true, reconnection: false });
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
+    const doc = new Y.Doc();
+    const joined: any = await socket.emitWithAck('join', { event_id: eventId });
+    Y.applyUpdate(doc, new Uint8Array(joined.state));
+    const text = doc.getMap('event').get('description') as Y.Text;
+    const arrivals = Array.from({ length: viewers }, () => new Arrivals(sentAt, record));
+    const sockets = await Promise.all(arrivals.map((viewer) => socketIoViewer(server.url, this.viewerToken, eventId, viewer)));
     let pending: Uint8Array | null = null;
-    editor.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin !== 'remote') pending = update;
-    });
+    doc.on('update', (update: Uint8Array) => (pending = update));
     return {
       sentAt,
       ackLatencies,
       type() {
         const sent = performance.now();
         sentAt.push(sent);
-        editor.text.insert(editor.text.length, 'x');
-        editor.socket.emit('update', { event_id: eventId, update: pending! }, () => ackLatencies.push(performance.now() - sent));
+        text.insert(text.length, 'x');
+        socket.emit('update', { event_id: eventId, update: pending! }, () => ackLatencies.push(performance.now() - sent));
       },
-      viewersAt: (length) => seen.every((viewer) => viewer.seen() >= length),
+      viewersAt: (length) => arrivals.every((viewer) => viewer.seen >= length),
       close() {
-        for (const client of [editor, ...watchers]) client.socket.close();
+        socket.close();
+        for (const viewer of sockets) viewer.close();
       },
     };
   }
@@ -216,30 +312,26 @@ class Hocuspocus implements Target {
   async openRoom(server: ServerProcess, index: number, viewers: number, record: (latencyMs: number) => void): Promise<Room> {
     const name = `room-${index}`;
     const sentAt: number[] = [];
-    const connect = async () => {
-      const doc = new Y.Doc();
-      const websocketProvider = new HocuspocusProviderWebsocket({ url: server.url, WebSocketPolyfill: WebSocket });
-      const provider = new HocuspocusProvider({ websocketProvider, name, document: doc });
-      provider.attach();
-      await new Promise<void>((resolve) => provider.on('synced', () => resolve()));
-      return { provider, websocketProvider, doc, text: doc.getText('description') };
-    };
-    const editor = await connect();
-    const watchers = await Promise.all(Array.from({ length: viewers }, () => connect()));
-    const seen = watchers.map((viewer) => watchText(viewer.text, sentAt, record));
+    const doc = new Y.Doc();
+    const websocketProvider = new HocuspocusProviderWebsocket({ url: server.url, WebSocketPolyfill: WebSocket });
+    const provider = new HocuspocusProvider({ websocketProvider, name, document: doc });
+    provider.attach();
+    await new Promise<void>((resolve) => provider.on('synced', () => resolve()));
+    const text = doc.getText('description');
+    const arrivals = Array.from({ length: viewers }, () => new Arrivals(sentAt, record));
+    const sockets = await Promise.all(arrivals.map((viewer) => hocuspocusViewer(server.url, name, viewer)));
     return {
       sentAt,
       ackLatencies: [],
       type() {
         sentAt.push(performance.now());
-        editor.text.insert(editor.text.length, 'x');
+        text.insert(text.length, 'x');
       },
-      viewersAt: (length) => seen.every((viewer) => viewer.seen() >= length),
+      viewersAt: (length) => arrivals.every((viewer) => viewer.seen >= length),
       close() {
-        for (const client of [editor, ...watchers]) {
-          client.provider.destroy();
-          client.websocketProvider.destroy();
-        }
+        provider.destroy();
+        websocketProvider.destroy();
+        for (const viewer of sockets) viewer.close();
       },
     };
   }

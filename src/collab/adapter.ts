@@ -20,6 +20,9 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
   if (config.adapter === 'postgres') {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     pool.on('error', errorHandler);
+    // The adapter keeps one client checked out for LISTEN and handles its 'end' (it reconnects),
+    // but not its 'error': without a listener, a database restart would crash the process.
+    pool.on('connect', (client) => client.on('error', errorHandler));
     return {
       adapter: createPostgresAdapter(pool, { tableName: 'socket_io_attachments', errorHandler }),
       close: () => pool.end(),

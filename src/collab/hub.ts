@@ -58,6 +58,8 @@ type PeerNotice = Exclude<FeedNotice, { kind: 'committed' }> | { kind: 'committe
 
 interface SocketData {
   caller: Caller;
+  /** The events this socket has joined. */
+  joined: Set<number>;
 }
 
 type CollabNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, PeerEvents, SocketData>;
@@ -72,7 +74,8 @@ export class CollabHub {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, PeerEvents, SocketData>;
   private readonly nsp: CollabNamespace;
   private readonly rooms = new Map<number, Room>();
-  private readonly loading = new Map<number, Promise<Room>>();
+  /** Rooms whose documents are being read, with the accepted updates that arrive meanwhile. */
+  private readonly loading = new Map<number, { room: Promise<Room>; arrived: Uint8Array[] }>();
   private readonly updateLog: UpdateLog;
   private readonly options: HubOptions;
   private closing = false;
@@ -103,6 +106,7 @@ export class CollabHub {
       this.inContext(() => deps.services.auth.authenticate(token)).then(
         (caller) => {
           socket.data.caller = caller;
+          socket.data.joined = new Set();
           next();
         },
         (err: unknown) => next(connectError(err instanceof AppError ? err : new Unauthorized('Invalid access token'))),
@@ -116,7 +120,7 @@ export class CollabHub {
   /** Saves what is unsaved and closes every socket: the graceful part of shutdown. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.allSettled([...this.loading.values()]);
+    await Promise.allSettled([...this.loading.values()].map((loading) => loading.room));
     await Promise.allSettled([...this.rooms.values()].map((room) => this.checkpoint(room)));
     await this.updateLog.close();
     for (const room of this.rooms.values()) room.destroy();
@@ -188,7 +192,7 @@ export class CollabHub {
     });
 
     socket.on('disconnect', () => {
-      for (const room of this.rooms.values()) if (room.members.has(socket.id)) this.leave(socket, room.eventId);
+      for (const eventId of socket.data.joined) this.leave(socket, eventId);
     });
   }
 
@@ -198,6 +202,7 @@ export class CollabHub {
     const room = await this.openRoom(eventId);
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
+    socket.data.joined.add(eventId);
     await socket.join(room.channel);
     let state: Uint8Array;
     try {
@@ -209,6 +214,7 @@ export class CollabHub {
   }
 
   private leave(socket: CollabSocket, eventId: number): void {
+    socket.data.joined.delete(eventId);
     const room = this.rooms.get(eventId);
     if (!room?.members.delete(socket.id)) return;
     void socket.leave(room.channel);
@@ -261,13 +267,15 @@ export class CollabHub {
     if (open) return open;
     let loading = this.loading.get(eventId);
     if (!loading) {
-      loading = this.loadRoom(eventId).finally(() => this.loading.delete(eventId));
+      const arrived: Uint8Array[] = [];
+      loading = { arrived, room: this.loadRoom(eventId, arrived).finally(() => this.loading.delete(eventId)) };
       this.loading.set(eventId, loading);
     }
-    return loading;
+    return loading.room;
   }
 
-  private async loadRoom(eventId: number): Promise<Room> {
+  /** Reads the document; updates accepted while it was being read are applied on top. */
+  private async loadRoom(eventId: number, arrived: Uint8Array[]): Promise<Room> {
     const { documents, services, orm } = this.deps;
     let stored = await documents.read(orm.em, eventId);
     if (!stored.state) {
@@ -276,7 +284,19 @@ export class CollabHub {
       stored = await documents.read(orm.em, eventId);
     }
     const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.checkpoint(due));
+    for (const update of arrived) room.applyAcceptedUpdate(update);
     this.rooms.set(eventId, room);
+    return room;
+  }
+
+  /**
+   * An update accepted elsewhere (another process, a REST write) reaches this process's copy of
+   * the document, even one still loading. Returns the room if it is open.
+   */
+  private applyAccepted(eventId: number, update: Uint8Array): Room | undefined {
+    const room = this.rooms.get(eventId);
+    if (room) room.applyAcceptedUpdate(update);
+    else this.loading.get(eventId)?.arrived.push(update);
     return room;
   }
 
@@ -325,11 +345,9 @@ export class CollabHub {
     this.nsp.on(
       'doc-update',
       guarded((eventId: number, encoded: string) => {
-        const room = this.rooms.get(eventId);
-        if (!room) return;
         const update = fromBase64(encoded);
-        room.applyAcceptedUpdate(update);
-        this.nsp.local.to(room.channel).emit('update', { event_id: eventId, update });
+        const room = this.applyAccepted(eventId, update);
+        if (room) this.nsp.local.to(room.channel).emit('update', { event_id: eventId, update });
       }),
     );
     this.nsp.on('awareness', guarded((payload: Parameters<ServerToClientEvents['awareness']>[0]) => this.relayAwareness(payload)));
@@ -357,17 +375,15 @@ export class CollabHub {
   }
 
   private applyNotice(notice: FeedNotice): void {
-    const room = this.rooms.get(notice.kind === 'committed' ? notice.change.eventId : notice.eventId);
+    const eventId = notice.kind === 'committed' ? notice.change.eventId : notice.eventId;
+    const update = notice.kind === 'committed' ? notice.change.update : null;
+    const room = update ? this.applyAccepted(eventId, update) : this.rooms.get(eventId);
     if (!room) return;
     const channel = this.nsp.local.to(room.channel);
     switch (notice.kind) {
       case 'committed': {
-        const { update, version } = notice.change;
-        if (update) {
-          room.applyAcceptedUpdate(update);
-          channel.emit('update', { event_id: room.eventId, update });
-        }
-        if (version) channel.emit('version', { event_id: room.eventId, ...version });
+        if (update) channel.emit('update', { event_id: room.eventId, update });
+        if (notice.change.version) channel.emit('version', { event_id: room.eventId, ...notice.change.version });
         return;
       }
       case 'roleChanged':
@@ -383,6 +399,7 @@ export class CollabHub {
           if (notice.kind === 'accessRemoved' && member.userId !== notice.userId) continue;
           member.socket.emit('removed', { event_id: room.eventId, reason: notice.kind === 'deleted' ? 'event_deleted' : 'access_revoked' });
           room.members.delete(member.socket.id);
+          member.socket.data.joined.delete(room.eventId);
           void member.socket.leave(room.channel);
         }
         if (notice.kind === 'deleted') this.unload(room);

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import * as Y from 'yjs';
 import type { Role } from '../db/entities';
-import { assertValidAfter, captureUpdate, loadDocument, readEvent, restoreFrom } from '../documents/mapping';
+import { applyUpdateNoting, assertValidAfter, captureUpdate, loadDocument, readEvent, restoreFrom } from '../documents/mapping';
 import type { StoredDocument } from '../documents/store';
 import { AppError } from '../http/errors';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
@@ -64,12 +64,12 @@ export class Room {
     let repair: Uint8Array | null = null;
     let problem: AppError | null = null;
     try {
-      const changed = applyNoting(this.trial, update);
+      const changes = applyUpdateNoting(this.trial, update);
       if (this.trial.store.pendingStructs || this.trial.store.pendingDs) {
         throw new AppError(409, 'resync_required', 'The update builds on changes the server does not have: join again with your document');
       }
       try {
-        assertValidAfter(this.trial, changed);
+        assertValidAfter(this.trial, changes);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         problem = err;
@@ -154,19 +154,4 @@ export class Room {
 /** Room timers never keep the process alive on their own: the server's sockets do that. */
 function timer(callback: () => void, ms: number): NodeJS.Timeout {
   return setTimeout(callback, ms).unref();
-}
-
-/** Applies an update and returns the types whose content it changed. */
-function applyNoting(doc: Y.Doc, update: Uint8Array): Set<Y.AbstractType<any>> {
-  const changed = new Set<Y.AbstractType<any>>();
-  const note = (transaction: Y.Transaction) => {
-    for (const type of transaction.changed.keys()) changed.add(type);
-  };
-  doc.on('afterTransaction', note);
-  try {
-    Y.applyUpdate(doc, update);
-  } finally {
-    doc.off('afterTransaction', note);
-  }
-  return changed;
 }

@@ -75,19 +75,59 @@ const TEXT_FIELD_SCHEMAS: Record<TextField, z.ZodType> = {
   location: CreateEventBody.pick({ location: true }),
 };
 
-/**
- * Like readEvent, but cheaper when a transaction typed into the event's texts and changed nothing
- * else (the common case, one keystroke): then only those texts can have broken a rule.
- */
-export function assertValidAfter(doc: Y.Doc, changed: Iterable<Y.AbstractType<any>>): void {
+/** What an update changed: each type whose content changed, with the map keys it set. */
+export type Changes = Map<Y.AbstractType<any>, Set<string | null>>;
+
+/** Applies an update and tells what it changed. */
+export function applyUpdateNoting(doc: Y.Doc, update: Uint8Array): Changes {
+  const changes: Changes = new Map();
+  const note = (transaction: Y.Transaction) => {
+    for (const [type, keys] of transaction.changed) changes.set(type, new Set([...(changes.get(type) ?? []), ...keys]));
+  };
+  doc.on('afterTransaction', note);
+  try {
+    Y.applyUpdate(doc, update);
+  } finally {
+    doc.off('afterTransaction', note);
+  }
+  return changes;
+}
+
+/** The event fields the changes touched, and whether they were all typing into the texts. */
+function touchedFields(doc: Y.Doc, changes: Changes): { fields: Set<EventField>; onlyText: boolean } {
   const map = doc.getMap(ROOT);
-  const texts = new Map(TEXT_FIELDS.map((field) => [map.get(field), field] as const));
-  const fields = [...changed].map((type) => texts.get(type));
-  if (fields.includes(undefined) || doc.store.pendingStructs || doc.store.pendingDs) {
+  const fields = new Set<EventField>();
+  let onlyText = true;
+  for (const [type, keys] of changes) {
+    const textField = TEXT_FIELDS.find((field) => map.get(field) === type);
+    if (textField) {
+      fields.add(textField);
+      continue;
+    }
+    onlyText = false;
+    if ((type as unknown) !== map) continue;
+    for (const key of keys) if (key && (EVENT_FIELDS as readonly string[]).includes(key)) fields.add(key as EventField);
+  }
+  return { fields, onlyText };
+}
+
+/** Applies an update and tells which event fields it touched, for changelog authorship. */
+export function applyTracked(doc: Y.Doc, update: Uint8Array): Set<EventField> {
+  return touchedFields(doc, applyUpdateNoting(doc, update)).fields;
+}
+
+/**
+ * Like readEvent, but cheaper when the changes only typed into the event's texts (the common
+ * case, one keystroke): then only those texts can have broken a rule.
+ */
+export function assertValidAfter(doc: Y.Doc, changes: Changes): void {
+  const { fields, onlyText } = touchedFields(doc, changes);
+  if (!onlyText || doc.store.pendingStructs || doc.store.pendingDs) {
     readEvent(doc);
     return;
   }
-  for (const field of new Set(fields as TextField[])) {
+  const map = doc.getMap(ROOT);
+  for (const field of fields as Set<TextField>) {
     parse(TEXT_FIELD_SCHEMAS[field], { [field]: (map.get(field) as Y.Text).toString() }, 'body');
   }
 }
@@ -173,23 +213,4 @@ function editText(text: Y.Text, next: string): void {
       index += part.value.length;
     }
   }
-}
-
-/** Applies an update and tells which event fields it touched, for changelog authorship. */
-export function applyTracked(doc: Y.Doc, update: Uint8Array): Set<EventField> {
-  const touched = new Set<EventField>();
-  const map = doc.getMap(ROOT);
-  const onTransaction = (transaction: Y.Transaction) => {
-    for (const [type, keys] of transaction.changed) {
-      if ((type as unknown) === map) for (const key of keys) if (key) touched.add(key as EventField);
-      for (const field of TEXT_FIELDS) if (type === map.get(field)) touched.add(field);
-    }
-  };
-  doc.on('afterTransaction', onTransaction);
-  try {
-    Y.applyUpdate(doc, update);
-  } finally {
-    doc.off('afterTransaction', onTransaction);
-  }
-  return touched;
 }
