@@ -195,8 +195,8 @@ describe('versions from live edits', () => {
     expect(await bob.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: null });
   });
 
-  it('makes a version on its own once editing pauses, and when the last client leaves', async () => {
-    const quick = await startTestApp({ COLLAB_QUIET_MS: '150', COLLAB_MAX_DELAY_MS: '60000' });
+  it('makes a version on its own once editing pauses, and when the last client leaves; then unloads', async () => {
+    const quick = await startTestApp({ COLLAB_QUIET_MS: '150', COLLAB_MAX_DELAY_MS: '60000', COLLAB_IDLE_UNLOAD_MS: '200' });
     try {
       const user = await createUser(quick.api, 'quick');
       const id = await createEvent(quick.api, user);
@@ -212,6 +212,8 @@ describe('versions from live edits', () => {
       const history = async () => (await quick.api.get(`/events/${id}/history`, { token: user.token })).body;
       await waitUntil(async () => (await history()).length === 3, 'a version after the last client left');
       expect((await quick.api.get(`/events/${id}`, { token: user.token })).body.title).toBe('Left Paused Planning');
+      // Then, idle, its document leaves memory.
+      await waitUntil(async () => quick.hub.openRooms === 0, 'the idle document to be unloaded');
     } finally {
       await quick.close();
     }

@@ -29,14 +29,12 @@ import {
 import { Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { EventGone, UpdateLog } from './update-log';
 
-export const NAMESPACE = '/collab';
+const NAMESPACE = '/collab';
 
 export interface HubOptions extends CheckpointTiming {
   /** How long an empty room's document stays in memory, for quick rejoins. */
   idleUnloadMs: number;
 }
-
-export const DEFAULT_HUB_OPTIONS: HubOptions = { quietMs: 2_000, maxDelayMs: 10_000, idleUnloadMs: 30_000 };
 
 /**
  * Messages between the processes of one deployment, through the Socket.IO adapter. Yjs updates
@@ -88,10 +86,10 @@ export class CollabHub {
       documents: DocumentStore;
       logger: Logger;
       adapter?: Parameters<Server['adapter']>[0];
-      options?: Partial<HubOptions>;
+      options: HubOptions;
     },
   ) {
-    this.options = { ...DEFAULT_HUB_OPTIONS, ...deps.options };
+    this.options = deps.options;
     this.io = new Server(httpServer, {
       serveClient: false,
       // Room for the largest accepted update plus framing; beyond this the transport drops the socket.
@@ -141,7 +139,7 @@ export class CollabHub {
     if (eventIds.length) this.deps.logger.info({ events: eventIds.length }, 'recovered live edits left by an earlier run');
   }
 
-  /** Documents currently held in memory, for tests and metrics. */
+  /** Documents currently held in memory. */
   get openRooms(): number {
     return this.rooms.size;
   }
