@@ -8,6 +8,7 @@ import type { DocumentStore } from '../documents/store';
 import { NotFound, PreconditionFailed } from '../http/errors';
 import { authorize } from '../permissions/access';
 import type { EventFeed, VersionNotice } from './feed';
+import { lockEvent } from './lock';
 import { applySnapshot, changedFields, snapshotOf, type EventField, type EventSnapshot, type FieldChange } from './fields';
 import { assertValidEvent } from './rules';
 import type { CreateEventInput, ListEventsInput } from './schemas';
@@ -221,17 +222,6 @@ function editDocument(doc: Y.Doc, versionState: Uint8Array, patch: Partial<Event
   const valueEdit = captureUpdate(doc, () => applyPatch(doc, valuePatch));
   const edits = [textEdit, valueEdit].filter((edit): edit is Uint8Array => edit !== null);
   return edits.length ? Y.mergeUpdates(edits) : null;
-}
-
-/**
- * Locks the event row for this transaction. Writers take NO KEY UPDATE, which still queues them
- * one behind the other but, unlike FOR UPDATE, lets live edits append rows referencing the event
- * meanwhile; deleting the row takes FOR UPDATE.
- */
-async function lockEvent(tx: EntityManager, eventId: number, mode: 'for update' | 'for no key update'): Promise<CalendarEvent> {
-  const locked = await tx.execute(`select id from "event" where id = ? ${mode}`, [eventId]);
-  if (locked.length === 0) throw new NotFound('Event not found');
-  return tx.findOneOrFail(CalendarEvent, eventId, { refresh: true });
 }
 
 function assertVersion(event: CalendarEvent, ifMatch: number[] | undefined): void {

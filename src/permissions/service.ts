@@ -1,8 +1,8 @@
-import { LockMode, type EntityManager } from '@mikro-orm/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { CalendarEvent, EventPermission, User, type Role } from '../db/entities';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { EventPermission, User, type Role } from '../db/entities';
 import { Conflict, NotFound, ValidationFailed } from '../http/errors';
 import type { EventFeed } from '../events/feed';
+import { lockEvent } from '../events/lock';
 import { authorize } from './access';
 
 export interface Grant {
@@ -35,7 +35,7 @@ export class PermissionsService {
   /** Gives each user the role, or changes the role of those who have access already (owner only). */
   async share(actorId: number, eventId: number, grants: Grant[]): Promise<EventPermission[]> {
     const shared = await this.em.transactional(async (tx) => {
-      const event = await this.lockEvent(tx, eventId);
+      const event = await lockEvent(tx, eventId, 'for no key update');
       await authorize(tx, eventId, actorId, 'owner', 'share this event');
       const selfIndex = grants.findIndex((grant) => grant.userId === actorId);
       if (selfIndex >= 0) {
@@ -65,7 +65,7 @@ export class PermissionsService {
   async setRole(actorId: number, eventId: number, userId: number, role: Role): Promise<EventPermission> {
     const changed: { userId: number; role: Role }[] = [];
     const target = await this.em.transactional(async (tx) => {
-      const event = await this.lockEvent(tx, eventId);
+      const event = await lockEvent(tx, eventId, 'for no key update');
       await authorize(tx, eventId, actorId, 'owner', 'change roles');
       const target = await this.permissionOf(tx, eventId, userId);
       if (target.role === role) return target;
@@ -89,7 +89,7 @@ export class PermissionsService {
   /** Takes a user's access away: the owner may remove anyone else, anyone may remove themselves. */
   async remove(actorId: number, eventId: number, userId: number): Promise<void> {
     await this.em.transactional(async (tx) => {
-      await this.lockEvent(tx, eventId);
+      await lockEvent(tx, eventId, 'for no key update');
       if (userId === actorId) await authorize(tx, eventId, actorId, 'viewer', 'leave this event');
       else await authorize(tx, eventId, actorId, 'owner', "remove other people's access");
       const target = await this.permissionOf(tx, eventId, userId);
@@ -104,12 +104,6 @@ export class PermissionsService {
     return permissions.sort(
       (a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.user.username.localeCompare(b.user.username),
     );
-  }
-
-  private async lockEvent(tx: EntityManager, eventId: number): Promise<CalendarEvent> {
-    const event = await tx.findOne(CalendarEvent, eventId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!event) throw new NotFound('Event not found');
-    return event;
   }
 
   private async permissionOf(tx: EntityManager, eventId: number, userId: number): Promise<EventPermission> {
