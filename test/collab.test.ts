@@ -20,8 +20,8 @@ afterEach(() => {
 });
 afterAll(() => app.close());
 
-async function connect(user: TestUser): Promise<CollabClient> {
-  const client = await CollabClient.connect(app.baseUrl, user.token);
+async function connect(user: TestUser, transport?: 'websocket' | 'polling'): Promise<CollabClient> {
+  const client = await CollabClient.connect(app.baseUrl, user.token, transport);
   clients.push(client);
   return client;
 }
@@ -157,6 +157,32 @@ describe('live editing', () => {
     expect(await writer.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
     const changelog = await app.api.get(`/events/${id}/changelog`, { token: owner.token });
     expect(changelog.body.items.filter((row: any) => row.version_number === 2).map((row: any) => row.field_name)).toEqual(['end_time']);
+  });
+});
+
+describe('delivery', () => {
+  it('delivers updates of every frame size intact, over WebSocket and HTTP long-polling', async () => {
+    const id = await sharedEvent();
+    const writer = await connect(editor);
+    const readers = await Promise.all([connect(viewer), connect(viewer, 'polling')]);
+    await Promise.all([writer, ...readers].map((client) => client.join(id)));
+    const description = (client: CollabClient) => client.text(id, 'description').toString();
+    const converged = () =>
+      Promise.all(readers.map((reader) => reader.waitFor(() => description(reader) === description(writer), `description on ${reader.socket.io.engine.transport.name}`)));
+
+    // A WebSocket frame's length takes 7 bits up to 125 bytes, 16 bits up to 64 KiB, 64 bits beyond.
+    expect(await writer.edit(id, (map) => (map.get('description') as Y.Text).insert(0, 'x'))).toEqual({ ok: true });
+    await converged();
+    expect(await writer.edit(id, (map) => (map.get('description') as Y.Text).insert(0, '€'.repeat(9_000)))).toEqual({ ok: true });
+    await converged();
+    // 75 KB of text breaks the length rule: the update travels to everyone together with its repair.
+    const accepted = description(writer);
+    const refused = await writer.edit(id, (map) => (map.get('description') as Y.Text).insert(0, '€'.repeat(25_000)));
+    expect(refused.error).toMatchObject({ code: 'validation_error' });
+    expect(await writer.edit(id, (map) => (map.get('description') as Y.Text).insert(0, 'y'))).toEqual({ ok: true });
+    await converged();
+    expect(description(writer)).toBe(`y${accepted}`);
+    for (const reader of readers) expect(reader.received.filter((r) => r.event === 'update')).toHaveLength(4);
   });
 });
 

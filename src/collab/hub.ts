@@ -26,6 +26,7 @@ import {
   type CollabError,
   type ServerToClientEvents,
 } from './protocol';
+import { encodeEvent, sendEncoded } from './broadcast';
 import { Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { EventGone, UpdateLog } from './update-log';
 
@@ -41,7 +42,8 @@ export interface HubOptions extends CheckpointTiming {
  * travel as base64: the Redis adapter sends these messages as JSON, where binary does not survive.
  */
 interface PeerEvents {
-  'doc-update': (eventId: number, update: string) => void;
+  /** Updates accepted here in one turn of the event loop, merged per event. */
+  'doc-updates': (updates: [eventId: number, update: string][]) => void;
   awareness: (payload: Parameters<ServerToClientEvents['awareness']>[0]) => void;
   feed: (notice: PeerNotice) => void;
 }
@@ -75,6 +77,8 @@ export class CollabHub {
   /** Rooms whose documents are being read, with the accepted updates that arrive meanwhile. */
   private readonly loading = new Map<number, { room: Promise<Room>; arrived: Uint8Array[] }>();
   private readonly updateLog: UpdateLog;
+  /** Updates accepted since the last message to peers, per event. */
+  private readonly forPeers = new Map<number, Uint8Array[]>();
   private readonly options: HubOptions;
   private closing = false;
 
@@ -117,6 +121,7 @@ export class CollabHub {
 
   /** Saves what is unsaved and closes every socket: the graceful part of shutdown. */
   async close(): Promise<void> {
+    this.flushToPeers();
     this.closing = true;
     await Promise.allSettled([...this.loading.values()].map((loading) => loading.room));
     await Promise.allSettled([...this.rooms.values()].map((room) => this.checkpoint(room)));
@@ -237,9 +242,9 @@ export class CollabHub {
 
     const { repair, problem } = room.applyClientUpdate(update);
     const accepted = repair ? Y.mergeUpdates([update, repair]) : update;
-    socket.to(room.channel).local.emit('update', { event_id: eventId, update: accepted });
+    this.sendUpdate(room, accepted, socket);
     if (repair) socket.emit('update', { event_id: eventId, update: repair });
-    this.toPeers('doc-update', eventId, toBase64(accepted));
+    this.relayToPeers(eventId, accepted);
     const stored = this.updateLog.append({ eventId, authorId: member.userId, update: accepted });
     room.noteEdit(stored);
     try {
@@ -317,6 +322,12 @@ export class CollabHub {
     room.destroy();
   }
 
+  /** Sends an update to the room's sockets in this process (but `except`), encoded once for all. */
+  private sendUpdate(room: Room, update: Uint8Array, except?: CollabSocket): void {
+    const encoded = encodeEvent(this.io.encoder, NAMESPACE, 'update', { event_id: room.eventId, update });
+    for (const member of room.members.values()) if (member.socket !== except) sendEncoded(member.socket, encoded);
+  }
+
   private relayAwareness(payload: Parameters<ServerToClientEvents['awareness']>[0], from?: CollabSocket): void {
     const channel = `event:${payload.event_id}`;
     (from ? from.to(channel) : this.nsp.to(channel)).local.emit('awareness', payload);
@@ -341,11 +352,13 @@ export class CollabHub {
       }
     };
     this.nsp.on(
-      'doc-update',
-      guarded((eventId: number, encoded: string) => {
-        const update = fromBase64(encoded);
-        const room = this.applyAccepted(eventId, update);
-        if (room) this.nsp.local.to(room.channel).emit('update', { event_id: eventId, update });
+      'doc-updates',
+      guarded((updates: [number, string][]) => {
+        for (const [eventId, encoded] of updates) {
+          const update = fromBase64(encoded);
+          const room = this.applyAccepted(eventId, update);
+          if (room) this.sendUpdate(room, update);
+        }
       }),
     );
     this.nsp.on('awareness', guarded((payload: Parameters<ServerToClientEvents['awareness']>[0]) => this.relayAwareness(payload)));
@@ -380,7 +393,7 @@ export class CollabHub {
     const channel = this.nsp.local.to(room.channel);
     switch (notice.kind) {
       case 'committed': {
-        if (update) channel.emit('update', { event_id: room.eventId, update });
+        if (update) this.sendUpdate(room, update);
         if (notice.change.version) channel.emit('version', { event_id: room.eventId, ...notice.change.version });
         return;
       }
@@ -403,6 +416,25 @@ export class CollabHub {
         if (notice.kind === 'deleted') this.unload(room);
         return;
     }
+  }
+
+  /**
+   * Relays an accepted update to the other processes. A burst of edits costs one adapter message
+   * (a NOTIFY with PostgreSQL) per turn of the event loop, not one per edit.
+   */
+  private relayToPeers(eventId: number, update: Uint8Array): void {
+    if (!this.deps.adapter) return;
+    if (this.forPeers.size === 0) setImmediate(() => this.flushToPeers());
+    const queued = this.forPeers.get(eventId);
+    if (queued) queued.push(update);
+    else this.forPeers.set(eventId, [update]);
+  }
+
+  private flushToPeers(): void {
+    if (this.forPeers.size === 0) return;
+    const updates = [...this.forPeers].map(([eventId, queued]): [number, string] => [eventId, toBase64(queued.length === 1 ? queued[0] : Y.mergeUpdates(queued))]);
+    this.forPeers.clear();
+    this.toPeers('doc-updates', updates);
   }
 
   private toPeers<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {

@@ -48,9 +48,11 @@ export class DocumentStore {
 
   /** Appends acknowledged edits in one statement. */
   async append(em: EntityManager, updates: NewUpdate[]): Promise<void> {
-    await em.insertMany(
-      EventDocumentUpdate,
-      updates.map((row) => ({ event: row.eventId, author: row.authorId, update: Buffer.from(row.update), createdAt: new Date() })),
+    // Every keystroke passes here: one plain multi-row insert, without building entities for it.
+    await em.execute(
+      `insert into event_document_update (event_id, author_id, "update", created_at) values ${updates.map(() => '(?, ?, ?, now())').join(', ')}`,
+      updates.flatMap((row) => [row.eventId, row.authorId, Buffer.from(row.update.buffer, row.update.byteOffset, row.update.byteLength)]),
+      'run',
     );
   }
 

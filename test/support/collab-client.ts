@@ -33,10 +33,10 @@ export class CollabClient {
     }
   }
 
-  static connect(baseUrl: string, token?: string): Promise<CollabClient> {
+  static connect(baseUrl: string, token?: string, transport: 'websocket' | 'polling' = 'websocket'): Promise<CollabClient> {
     const socket = io(`${baseUrl}/collab`, {
       auth: token === undefined ? {} : { token },
-      transports: ['websocket'],
+      transports: [transport],
       forceNew: true,
       reconnection: false,
     });
