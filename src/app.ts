@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
+import { SessionFeed } from './auth/feed';
 import { authRoutes } from './auth/routes';
 import { AuthService } from './auth/service';
 import type { AppConfig } from './config';
@@ -30,6 +31,7 @@ export interface AppDependencies {
 
 export interface Services {
   feed: EventFeed;
+  sessions: SessionFeed;
   documents: DocumentStore;
   auth: AuthService;
   events: EventsService;
@@ -39,12 +41,14 @@ export interface Services {
 
 export function createServices(orm: MikroORM, config: AppConfig): Services {
   const feed = new EventFeed();
+  const sessions = new SessionFeed();
   const documents = new DocumentStore();
   const events = new EventsService(orm, documents, feed);
   return {
     feed,
+    sessions,
     documents,
-    auth: new AuthService(orm, config.jwt),
+    auth: new AuthService(orm, config.jwt, sessions),
     events,
     permissions: new PermissionsService(orm, feed),
     versions: new VersionsService(orm, events),

@@ -386,6 +386,31 @@ describe('connections', () => {
     await stayer.waitFor(() => stayer.text(id, 'description').toString() === expected, 'offline edit reached the other client');
   });
 
+  it("closes a session's sockets when it logs out or its refresh token is reused, and no one else's", async () => {
+    const id = await sharedEvent();
+    const login = async () => (await app.api.post('/auth/login', { username: editor.username, password: editor.password })).body;
+    const [first, second] = await Promise.all([login(), login()]);
+    const [leaving, reused, staying] = await Promise.all([first, second, editor].map((session) => connect({ ...editor, token: session.access_token ?? session.token })));
+    await Promise.all([leaving, reused, staying].map((client) => client.join(id)));
+    const closed = (client: CollabClient) =>
+      new Promise<{ reason: string; error: any }>((resolve) =>
+        client.socket.once('disconnect', (reason) => resolve({ reason, error: client.received.find((r) => r.event === 'error')?.payload })),
+      );
+    const ended = { reason: 'io server disconnect', error: { code: 'unauthorized', message: 'Session has ended; log in again' } };
+
+    const leavingClosed = closed(leaving);
+    expect((await app.api.post('/auth/logout', {}, { token: first.access_token })).status).toBe(204);
+    expect(await leavingClosed).toEqual(ended);
+
+    const reusedClosed = closed(reused);
+    expect((await app.api.post('/auth/refresh', { refresh_token: second.refresh_token })).status).toBe(200);
+    expect((await app.api.post('/auth/refresh', { refresh_token: second.refresh_token })).status).toBe(401);
+    expect(await reusedClosed).toEqual(ended);
+
+    expect(staying.socket.connected).toBe(true);
+    expect(await staying.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'x'))).toEqual({ ok: true });
+  });
+
   it('stops accepting writes once the token expires, until a fresh one is sent', async () => {
     const id = await sharedEvent();
     const claims = jwt.decode(editor.token) as jwt.JwtPayload;

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config';
 import { AuthSession, RefreshToken, User } from '../db/entities';
 import { Conflict, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
+import type { SessionFeed } from './feed';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
 import { AccessTokens, hashRefreshToken, newRefreshToken } from './tokens';
 
@@ -24,6 +25,7 @@ export class AuthService {
   constructor(
     private readonly orm: MikroORM,
     private readonly settings: AppConfig['jwt'],
+    private readonly sessions: SessionFeed,
   ) {
     this.accessTokens = new AccessTokens(settings);
   }
@@ -67,7 +69,7 @@ export class AuthService {
    * already used means it leaked, so its whole session is revoked.
    */
   async refresh(refreshToken: string): Promise<IssuedTokens> {
-    const outcome = await this.em.transactional(async (tx) => {
+    const outcome = await this.em.transactional(async (tx): Promise<IssuedTokens | { reusedIn: string } | null> => {
       // The row lock makes two concurrent uses of one token see each other: one wins, one is reuse.
       const stored = await tx.findOne(RefreshToken, { tokenHash: hashRefreshToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!stored) return null;
@@ -76,14 +78,15 @@ export class AuthService {
       const now = new Date();
       if (stored.usedAt) {
         session.revokedAt ??= now;
-        return null;
+        return { reusedIn: session.id };
       }
       if (session.revokedAt || stored.expiresAt <= now || session.expiresAt <= now || !session.user.isActive) return null;
       stored.usedAt = now;
       session.expiresAt = this.refreshExpiry();
       return this.issue(tx, session);
     });
-    if (!outcome) throw new Unauthorized(BAD_REFRESH_TOKEN);
+    if (outcome && 'reusedIn' in outcome) this.sessions.emit('ended', [outcome.reusedIn]);
+    if (!outcome || 'reusedIn' in outcome) throw new Unauthorized(BAD_REFRESH_TOKEN);
     return outcome;
   }
 
@@ -95,6 +98,7 @@ export class AuthService {
       if (stored) sessionIds.push(stored.session.id);
     }
     await this.em.nativeUpdate(AuthSession, { id: { $in: sessionIds }, revokedAt: null }, { revokedAt: new Date() });
+    this.sessions.emit('ended', sessionIds);
   }
 
   /** The auth guard: a valid access token whose session is live and whose user is active. */

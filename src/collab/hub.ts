@@ -50,6 +50,7 @@ interface PeerEvents {
 
 type FeedNotice =
   | { kind: 'committed'; change: CommittedChange }
+  | { kind: 'sessionsEnded'; sessionIds: string[] }
   | { kind: 'roleChanged'; eventId: number; userId: number; role: Role }
   | { kind: 'accessRemoved'; eventId: number; userId: number }
   | { kind: 'deleted'; eventId: number };
@@ -335,7 +336,8 @@ export class CollabHub {
   }
 
   private listenToServices(): void {
-    const { feed } = this.deps.services;
+    const { feed, sessions } = this.deps.services;
+    sessions.on('ended', (sessionIds) => this.publish({ kind: 'sessionsEnded', sessionIds }));
     feed.on('committed', (change) => this.publish({ kind: 'committed', change }));
     feed.on('roleChanged', (notice) => this.publish({ kind: 'roleChanged', ...notice }));
     feed.on('accessRemoved', (notice) => this.publish({ kind: 'accessRemoved', ...notice }));
@@ -386,6 +388,7 @@ export class CollabHub {
   }
 
   private applyNotice(notice: FeedNotice): void {
+    if (notice.kind === 'sessionsEnded') return this.closeSessions(notice.sessionIds);
     const eventId = notice.kind === 'committed' ? notice.change.eventId : notice.eventId;
     const update = notice.kind === 'committed' ? notice.change.update : null;
     const room = update ? this.applyAccepted(eventId, update) : this.rooms.get(eventId);
@@ -435,6 +438,16 @@ export class CollabHub {
     const updates = [...this.forPeers].map(([eventId, queued]): [number, string] => [eventId, toBase64(queued.length === 1 ? queued[0] : Y.mergeUpdates(queued))]);
     this.forPeers.clear();
     this.toPeers('doc-updates', updates);
+  }
+
+  /** Closes the sockets of ended sessions at once, rather than when their access tokens expire. */
+  private closeSessions(sessionIds: string[]): void {
+    const ended = new Set(sessionIds);
+    for (const socket of this.nsp.sockets.values()) {
+      if (!ended.has(socket.data.caller.sessionId)) continue;
+      socket.emit('error', { code: 'unauthorized', message: 'Session has ended; log in again' });
+      socket.disconnect(true);
+    }
   }
 
   private toPeers<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
