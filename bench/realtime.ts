@@ -13,8 +13,11 @@
  * hundreds of viewers in one process, full client libraries would measure their own decoding
  * (which a browser does once, for one connection) more than the server's fan-out.
  *
+ * Each scenario runs BENCH_ROUNDS times (default 3), the two servers alternating, and the table
+ * shows each figure's median over the rounds: one run on a shared machine can be off by 20 %.
+ *
  *   npm run bench:realtime                    all scenarios
- *   BENCH_SCENARIOS=1x50,100x5 npm run bench:realtime
+ *   BENCH_SCENARIOS=1x50,100x5 BENCH_ROUNDS=5 npm run bench:realtime
  *   BENCH_DATABASE_URL=postgres://... npm run bench:realtime    (default: an embedded PostgreSQL)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -54,6 +57,7 @@ const SCENARIOS: Scenario[] = [
   { name: '100x5', rooms: 100, viewersPerRoom: 4, rate: 5, burst: 50 },
 ];
 const LATENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 // ---------------------------------------------------------------------------------------------
 // Servers under test, each in its own process
@@ -411,6 +415,19 @@ async function typeSteadily(rooms: Room[], ratePerRoom: number, seconds: number)
   );
 }
 
+/** Each figure's median over the rounds. */
+function medians(results: Result[]): Result {
+  const median = (pick: (result: Result) => number | undefined) => percentile(results.map(pick).filter((value): value is number => value !== undefined), 50);
+  return {
+    p50: median((result) => result.p50),
+    p99: median((result) => result.p99),
+    ...(results[0].ackP50 === undefined ? {} : { ackP50: median((result) => result.ackP50), ackP99: median((result) => result.ackP99) }),
+    updatesPerSecond: median((result) => result.updatesPerSecond),
+    rssMiB: median((result) => result.rssMiB),
+    rssPerRoomMiB: median((result) => result.rssPerRoomMiB),
+  };
+}
+
 function percentile(values: number[], p: number): number {
   if (!values.length) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -468,7 +485,12 @@ async function main(): Promise<void> {
   try {
     for (const scenario of scenarios) {
       console.error(`scenario ${scenario.name}: ${scenario.rooms} room(s) x (1 editor + ${scenario.viewersPerRoom} viewers)`);
-      const [theirs, ours] = [await measure(targets[0], scenario), await measure(targets[1], scenario)];
+      const runs: { theirs: Result; ours: Result }[] = [];
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        progress(`round ${round} of ${ROUNDS}`);
+        runs.push({ theirs: await measure(targets[0], scenario), ours: await measure(targets[1], scenario) });
+      }
+      const [theirs, ours] = [medians(runs.map((run) => run.theirs)), medians(runs.map((run) => run.ours))];
       const row = (metric: string, a: number, b: number, digits = 2, lowerIsBetter = true) =>
         rows.push(`| ${scenario.name} | ${metric} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)}${lowerIsBetter ? '' : ' (higher is better)'} |`);
       row('fan-out p50 (ms)', ours.p50, theirs.p50);
@@ -481,7 +503,7 @@ async function main(): Promise<void> {
   } finally {
     await embedded?.stop();
   }
-  console.log(`\nNode ${process.version}, ${LATENCY_SECONDS} s of steady typing per scenario; ratio = ours / Hocuspocus\n`);
+  console.log(`\nNode ${process.version}, ${LATENCY_SECONDS} s of steady typing per scenario, medians of ${ROUNDS} rounds; ratio = ours / Hocuspocus\n`);
   console.log('| scenario | metric | ours | Hocuspocus 3.4.4 | ratio |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
