@@ -1,5 +1,7 @@
 import jwt from 'jsonwebtoken';
 import * as Y from 'yjs';
+import { captureUpdate, loadDocument } from '../src/documents/mapping';
+import { DocumentStore } from '../src/documents/store';
 import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -243,6 +245,31 @@ describe('versions from live edits', () => {
     } finally {
       await quick.close();
     }
+  });
+
+  it('repairs, at the next version, an event that edits accepted at once by two processes broke together', async () => {
+    const id = await sharedEvent();
+    // What two processes would have stored: each edit valid on its own (09:00-09:15, 09:30-10:00).
+    const store = new DocumentStore();
+    const em = app.database.orm.em.fork();
+    const { state } = await store.read(em, id);
+    const editOf = (change: (map: Y.Map<unknown>) => void) => {
+      const doc = loadDocument(state!);
+      return captureUpdate(doc, () => change(doc.getMap('event')))!;
+    };
+    await store.append(em, [
+      { eventId: id, authorId: editor.id, update: editOf((map) => map.set('end_time', '2026-06-01T09:15:00.000Z')) },
+      { eventId: id, authorId: owner.id, update: editOf((map) => map.set('start_time', '2026-06-01T09:30:00.000Z')) },
+    ]);
+
+    const client = await connect(editor);
+    await client.join(id);
+    const version = client.next('version');
+    expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+    // end_time, which the rule names, goes back to version 1's value; the other edit stays.
+    expect((await version).changes).toEqual([{ field: 'start_time', old_value: '2026-06-01T09:00:00.000Z', new_value: '2026-06-01T09:30:00.000Z' }]);
+    await client.waitFor(() => client.map(id).get('end_time') === '2026-06-01T10:00:00.000Z', 'the repair');
+    expect(await getEvent(id)).toMatchObject({ start_time: '2026-06-01T09:30:00.000Z', end_time: '2026-06-01T10:00:00.000Z' });
   });
 });
 

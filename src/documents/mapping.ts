@@ -5,7 +5,7 @@ import type { EventSnapshot } from '../db/entities';
 import { EVENT_FIELDS, type EventField } from '../events/fields';
 import { assertValidEvent } from '../events/rules';
 import { CreateEventBody } from '../events/schemas';
-import { ValidationFailed } from '../http/errors';
+import { ValidationFailed, type FieldIssue } from '../http/errors';
 import { parse } from '../http/validation';
 
 /**
@@ -148,10 +148,10 @@ export function applyPatch(doc: Y.Doc, patch: Partial<EventSnapshot>): void {
 }
 
 /**
- * Edits `doc` back to the fields `source` holds, removing anything the event layout does not
- * have: the compensating edit for an update that broke the rules.
+ * Edits `doc` back to the fields `source` holds (all, or those given), removing anything the event
+ * layout does not have: the compensating edit for an update that broke the rules.
  */
-export function restoreFrom(doc: Y.Doc, source: Y.Doc): void {
+export function restoreFrom(doc: Y.Doc, source: Y.Doc, fields: readonly EventField[] = EVENT_FIELDS): void {
   const map = doc.getMap(ROOT);
   const original = source.getMap(ROOT);
   doc.transact((transaction) => {
@@ -159,7 +159,7 @@ export function restoreFrom(doc: Y.Doc, source: Y.Doc): void {
       if (name !== ROOT) for (const item of liveItems(type)) item.delete(transaction);
     }
     for (const key of [...map.keys()]) if (!original.has(key)) map.delete(key);
-    for (const field of EVENT_FIELDS) {
+    for (const field of fields) {
       const wanted = original.get(field);
       const current = map.get(field);
       if (wanted instanceof Y.Text) {
@@ -170,6 +170,30 @@ export function restoreFrom(doc: Y.Doc, source: Y.Doc): void {
       }
     }
   });
+}
+
+/**
+ * Makes `doc` a valid event again if it is not one, by putting back from `source` the fields the
+ * rules name (every field, if that is not enough). Returns that edit, or null when none was needed.
+ */
+export function repairFrom(doc: Y.Doc, source: Y.Doc): Uint8Array | null {
+  const issues = problemsOf(doc);
+  if (!issues) return null;
+  const named = EVENT_FIELDS.filter((field) => issues.some((issue) => issue.path === `body.${field}` || issue.path.startsWith(`body.${field}.`)));
+  return captureUpdate(doc, () => {
+    restoreFrom(doc, source, named);
+    if (problemsOf(doc)) restoreFrom(doc, source);
+  });
+}
+
+function problemsOf(doc: Y.Doc): FieldIssue[] | null {
+  try {
+    readEvent(doc);
+    return null;
+  } catch (err) {
+    if (err instanceof ValidationFailed) return err.issues;
+    throw err;
+  }
 }
 
 /** The undeleted content of a type of any kind: its map entries and its list items. */

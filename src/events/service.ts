@@ -3,7 +3,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
 import { CalendarEvent, EventChangeLog, EventDocument, EventPermission, EventVersion, User, type Role } from '../db/entities';
 import { escapeLike } from '../db/like';
-import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, TEXT_FIELDS } from '../documents/mapping';
+import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
 import { NotFound, PreconditionFailed } from '../http/errors';
 import { authorize } from '../permissions/access';
@@ -167,12 +167,16 @@ export class EventsService {
         }
       };
       for (const row of stored.updates) credit(applyTracked(doc, row.update), row.authorId);
-
-      let update: Uint8Array | null = null;
+      // Live edits that different processes accepted at the same moment were each valid where they
+      // were checked, yet together they can break a rule (one moved the start past the end another
+      // set). The fields at fault go back to this version's values, an edit every copy receives.
+      const edits = stored.updates.length ? [repairFrom(doc, loadDocument(state))] : [];
       if (input.patch && input.actor) {
-        update = editDocument(doc, state, input.patch);
+        edits.push(editDocument(doc, state, input.patch));
         credit(Object.keys(input.patch) as EventField[], input.actor.id);
       }
+      const made = edits.filter((edit): edit is Uint8Array => edit !== null);
+      const update = made.length ? Y.mergeUpdates(made) : null;
 
       const after = readEvent(doc);
       const changes = changedFields(before, after);

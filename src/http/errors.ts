@@ -72,7 +72,10 @@ export interface FieldIssue {
 }
 
 export class ValidationFailed extends AppError {
-  constructor(issues: FieldIssue[], message = 'The request is invalid') {
+  constructor(
+    readonly issues: FieldIssue[],
+    message = 'The request is invalid',
+  ) {
     super(422, 'validation_error', message, { fields: issues });
   }
 }
