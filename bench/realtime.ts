@@ -66,6 +66,8 @@ interface ServerProcess {
   url: string;
   pid: number;
   rssMiB(): number;
+  /** CPU time (user + system) the process has used so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,11 @@ function spawnServer(script: string, env: Record<string, string>): Promise<Serve
         url: entry.url!,
         pid: child.pid!,
         rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+        cpuMs: () => {
+          // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+          const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          return (Number(fields[11]) + Number(fields[12])) * 10;
+        },
         async stop() {
           child.kill('SIGTERM');
           await exited;
@@ -350,6 +357,8 @@ interface Result {
   ackP50?: number;
   ackP99?: number;
   updatesPerSecond: number;
+  /** Server CPU time per update received, through the steady-typing phase. */
+  cpuPerUpdateUs: number;
   rssMiB: number;
   rssPerRoomMiB: number;
 }
@@ -372,8 +381,10 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
     await waitFor(() => rooms.every((room) => room.viewersAt(room.sentAt.length)));
     for (const room of rooms) room.ackLatencies.length = 0;
     recording = true;
+    const cpuBefore = server.cpuMs();
     await typeSteadily(rooms, scenario.rate, LATENCY_SECONDS);
     await waitFor(() => rooms.every((room) => room.viewersAt(room.sentAt.length)));
+    const cpuPerUpdateUs = ((server.cpuMs() - cpuBefore) * 1000) / (Math.round(scenario.rate * LATENCY_SECONDS) * rooms.length);
     recording = false;
     const ackLatencies = rooms.flatMap((room) => room.ackLatencies);
     const rssMiB = server.rssMiB();
@@ -392,6 +403,7 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
       p99: percentile(latencies, 99),
       ...(ackLatencies.length ? { ackP50: percentile(ackLatencies, 50), ackP99: percentile(ackLatencies, 99) } : {}),
       updatesPerSecond: (scenario.burst * scenario.rooms) / elapsed,
+      cpuPerUpdateUs,
       rssMiB,
       rssPerRoomMiB: (rssMiB - baseline) / scenario.rooms,
     };
@@ -423,6 +435,7 @@ function medians(results: Result[]): Result {
     p99: median((result) => result.p99),
     ...(results[0].ackP50 === undefined ? {} : { ackP50: median((result) => result.ackP50), ackP99: median((result) => result.ackP99) }),
     updatesPerSecond: median((result) => result.updatesPerSecond),
+    cpuPerUpdateUs: median((result) => result.cpuPerUpdateUs),
     rssMiB: median((result) => result.rssMiB),
     rssPerRoomMiB: median((result) => result.rssPerRoomMiB),
   };
@@ -496,6 +509,7 @@ async function main(): Promise<void> {
       row('fan-out p50 (ms)', ours.p50, theirs.p50);
       row('fan-out p99 (ms)', ours.p99, theirs.p99);
       row('updates/s (burst)', ours.updatesPerSecond, theirs.updatesPerSecond, 0, false);
+      row('server CPU per update (µs)', ours.cpuPerUpdateUs, theirs.cpuPerUpdateUs, 0);
       row('server RSS (MiB)', ours.rssMiB, theirs.rssMiB, 1);
       row('RSS per room (MiB)', ours.rssPerRoomMiB, theirs.rssPerRoomMiB, 2);
       rows.push(`| ${scenario.name} | durable ack p50 / p99 (ms), ours only | ${ours.ackP50?.toFixed(2)} / ${ours.ackP99?.toFixed(2)} | - | - |`);
