@@ -27,6 +27,7 @@ export async function start(config: AppConfig, logger: Logger): Promise<RunningS
   const cluster = await createClusterAdapter(config.collab, database.url, logger);
   const hub = new CollabHub(httpServer, {
     orm: database.orm,
+    databaseUrl: database.url,
     services,
     documents: services.documents,
     logger,

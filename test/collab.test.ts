@@ -1,10 +1,12 @@
 import jwt from 'jsonwebtoken';
 import * as Y from 'yjs';
+import { EventDocumentUpdate } from '../src/db/entities';
 import { captureUpdate, loadDocument } from '../src/documents/mapping';
 import { DocumentStore } from '../src/documents/store';
 import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
-import { startTestApp, type TestApp } from './support/test-app';
+import { proxyDatabase } from './support/tcp-proxy';
+import { createTestDatabase, startTestApp, type TestApp } from './support/test-app';
 
 let app: TestApp;
 let owner: TestUser;
@@ -257,9 +259,9 @@ describe('versions from live edits', () => {
       const doc = loadDocument(state!);
       return captureUpdate(doc, () => change(doc.getMap('event')))!;
     };
-    await store.append(em, [
-      { eventId: id, authorId: editor.id, update: editOf((map) => map.set('end_time', '2026-06-01T09:15:00.000Z')) },
-      { eventId: id, authorId: owner.id, update: editOf((map) => map.set('start_time', '2026-06-01T09:30:00.000Z')) },
+    await em.insertMany(EventDocumentUpdate, [
+      { event: id, author: editor.id, update: Buffer.from(editOf((map) => map.set('end_time', '2026-06-01T09:15:00.000Z'))), createdAt: new Date() },
+      { event: id, author: owner.id, update: Buffer.from(editOf((map) => map.set('start_time', '2026-06-01T09:30:00.000Z'))), createdAt: new Date() },
     ]);
 
     const client = await connect(editor);
@@ -455,6 +457,38 @@ describe('connections', () => {
     expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
     expect((await getEvent(id)).title).toBe('yxPlanning');
     expect((await client.socket.emitWithAck('auth', { token: owner.token }) as any).error.code).toBe('forbidden');
+  });
+});
+
+describe('a lost database connection', () => {
+  it('holds the acks of edits made meanwhile, and stores every one once the database is back', async () => {
+    const database = await createTestDatabase();
+    const proxy = await proxyDatabase(database.url);
+    const flaky = await startTestApp({ DATABASE_URL: proxy.url, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' }, database);
+    try {
+      const writer = await createUser(flaky.api, 'writer');
+      const id = await createEvent(flaky.api, writer);
+      const client = await CollabClient.connect(flaky.baseUrl, writer.token);
+      clients.push(client);
+      await client.join(id);
+
+      proxy.cut();
+      const acks = ['a', 'b', 'c'].map((letter) => client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, letter)));
+      let settled = false;
+      void Promise.all(acks).then(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(settled).toBe(false);
+      proxy.restore();
+
+      expect(await Promise.all(acks)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+      expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+      expect((await flaky.api.get(`/events/${id}`, { token: writer.token })).body.title).toBe('cbaPlanning');
+    } finally {
+      for (const client of clients.splice(0)) client.close();
+      await flaky.close();
+      await proxy.close();
+      await database.drop();
+    }
   });
 });
 

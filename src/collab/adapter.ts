@@ -20,12 +20,24 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
   if (config.adapter === 'postgres') {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     pool.on('error', errorHandler);
-    // The adapter keeps one client checked out for LISTEN and handles its 'end' (it reconnects),
-    // but not its 'error': without a listener, a database restart would crash the process.
-    pool.on('connect', (client) => client.on('error', errorHandler));
+    // The adapter keeps one client checked out for LISTEN. When its connection is lost it takes a
+    // new one, but it neither listens for the old one's 'error' (without a listener, a database
+    // restart would crash the process) nor gives it back, which would leave pool.end() waiting
+    // for it for ever: those dead clients are handed back at close.
+    const checkedOut = new Set<pg.PoolClient>();
+    const lost = new WeakSet<pg.PoolClient>();
+    pool.on('connect', (client) => {
+      client.on('error', errorHandler);
+      client.once('end', () => lost.add(client));
+    });
+    pool.on('acquire', (client) => checkedOut.add(client));
+    pool.on('release', (_err, client) => checkedOut.delete(client));
     return {
       adapter: createPostgresAdapter(pool, { tableName: 'socket_io_attachments', errorHandler }),
-      close: () => pool.end(),
+      async close() {
+        for (const client of checkedOut) if (lost.has(client)) client.release(true);
+        await pool.end();
+      },
     };
   }
   if (config.adapter === 'redis') {

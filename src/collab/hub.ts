@@ -87,6 +87,8 @@ export class CollabHub {
     httpServer: HttpServer,
     private readonly deps: {
       orm: MikroORM;
+      /** For the update log's own connection. */
+      databaseUrl: string;
       services: Services;
       documents: DocumentStore;
       logger: Logger;
@@ -102,7 +104,7 @@ export class CollabHub {
       ...(deps.adapter ? { adapter: deps.adapter } : {}),
     });
     this.nsp = this.io.of(NAMESPACE);
-    this.updateLog = new UpdateLog(deps.orm, deps.documents, deps.logger);
+    this.updateLog = new UpdateLog(deps.databaseUrl, deps.logger);
     this.nsp.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       if (typeof token !== 'string' || !token) return next(connectError(new Unauthorized('Send an access token as auth.token')));

@@ -1,7 +1,12 @@
-import { ConnectionException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import type { Logger } from 'pino';
-import type { DocumentStore, NewUpdate } from '../documents/store';
+
+/** An acknowledged live edit, as the log stores it. */
+export interface NewUpdate {
+  eventId: number;
+  authorId: number;
+  update: Uint8Array;
+}
 
 interface Pending {
   row: NewUpdate;
@@ -12,24 +17,43 @@ interface Pending {
 const MAX_BATCH = 500;
 const MAX_RETRY_DELAY_MS = 5_000;
 
+/**
+ * Every keystroke passes here, so it is one prepared statement on a connection of its own, not an
+ * ORM query: the same text for any batch size, rows kept in the order they were acknowledged.
+ * The table is the EventDocumentUpdate entity's.
+ */
+const APPEND = {
+  name: 'append-live-edits',
+  text: `insert into event_document_update (event_id, author_id, "update", created_at)
+         select edit.event_id, edit.author_id, edit.update, now()
+         from unnest($1::int[], $2::int[], $3::bytea[]) with ordinality as edit(event_id, author_id, update, position)
+         order by edit.position`,
+};
+
 export class EventGone extends Error {}
 
 /**
  * Appends acknowledged edits to PostgreSQL with group commit: while one insert is in flight, new
  * edits queue and go together in the next one, so a burst costs a few round trips, not one each.
- * An edit is not dropped for a lost connection: it is retried until stored (the editor's ack
- * waits for it) or the log closes. An edit of a deleted event fails with EventGone.
+ * An edit is not dropped when the database is unreachable: it is retried until stored (the
+ * editor's ack waits for it) or the log closes. An edit of a deleted event fails with EventGone.
  */
 export class UpdateLog {
+  private readonly pool: pg.Pool;
   private queue: Pending[] = [];
   private draining: Promise<void> | null = null;
   private closed = false;
 
   constructor(
-    private readonly orm: MikroORM,
-    private readonly store: DocumentStore,
+    databaseUrl: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    // A connection lost while idle is dropped from the pool; without listeners it would crash us.
+    const onError = (err: Error) => logger.warn({ err }, 'update log lost its database connection');
+    this.pool.on('error', onError);
+    this.pool.on('connect', (client) => client.on('error', onError));
+  }
 
   append(row: NewUpdate): Promise<void> {
     if (this.closed) return Promise.reject(new Error('The update log is closed'));
@@ -41,15 +65,11 @@ export class UpdateLog {
     });
   }
 
-  /** Resolves once every edit appended so far is stored (or failed). */
-  async flushed(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
-  /** Stores what is queued, then refuses more; gives up retrying a lost connection. */
+  /** Stores what is queued, then refuses more; gives up retrying an unreachable database. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.flushed();
+    while (this.draining) await this.draining;
+    await this.pool.end();
   }
 
   private async drain(): Promise<void> {
@@ -61,7 +81,7 @@ export class UpdateLog {
         this.queue.splice(0, batch.length);
         delay = 50;
       } catch (err) {
-        if (!(err instanceof ConnectionException) || this.closed) {
+        if (!isUnreachable(err) || this.closed) {
           this.logger.error({ err }, 'could not store live edits');
           for (const pending of this.queue.splice(0, batch.length)) pending.reject(err as Error);
           continue;
@@ -75,20 +95,43 @@ export class UpdateLog {
 
   private async insert(batch: Pending[]): Promise<void> {
     try {
-      await this.store.append(this.orm.em.fork(), batch.map((pending) => pending.row));
+      await this.store(batch.map((pending) => pending.row));
       for (const pending of batch) pending.resolve();
     } catch (err) {
-      if (!(err instanceof ForeignKeyConstraintViolationException)) throw err;
+      if (!isForeignKeyViolation(err)) throw err;
       // Some event in the batch was deleted meanwhile: store the others one by one.
       for (const pending of batch) {
         try {
-          await this.store.append(this.orm.em.fork(), [pending.row]);
+          await this.store([pending.row]);
           pending.resolve();
         } catch (rowError) {
-          if (!(rowError instanceof ForeignKeyConstraintViolationException)) throw rowError;
+          if (!isForeignKeyViolation(rowError)) throw rowError;
           pending.reject(new EventGone(`Event ${pending.row.eventId} no longer exists`));
         }
       }
     }
   }
+
+  private async store(rows: NewUpdate[]): Promise<void> {
+    await this.pool.query({
+      ...APPEND,
+      values: [rows.map((row) => row.eventId), rows.map((row) => row.authorId), rows.map((row) => Buffer.from(row.update.buffer, row.update.byteOffset, row.update.byteLength))],
+    });
+  }
+}
+
+/**
+ * Whether an error means the database could not be reached (worth retrying), rather than that it
+ * refused the statement: a connection exception (SQLSTATE class 08), a server shutting down or
+ * starting up (57P01-57P03), or the driver's own connection failures, which are plain Errors
+ * (ECONNREFUSED, "Connection terminated unexpectedly"). A bug of ours (a TypeError, say) is not
+ * retried for ever.
+ */
+function isUnreachable(err: unknown): boolean {
+  if (err instanceof pg.DatabaseError) return err.code?.startsWith('08') === true || ['57P01', '57P02', '57P03'].includes(err.code ?? '');
+  return err instanceof Error && err.constructor === Error;
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  return err instanceof pg.DatabaseError && err.code === '23503';
 }

@@ -15,12 +15,6 @@ export interface StoredDocument {
   updates: StoredUpdate[];
 }
 
-export interface NewUpdate {
-  eventId: number;
-  authorId: number;
-  update: Uint8Array;
-}
-
 /** Where event documents live in PostgreSQL: a state per version plus a log of live edits since. */
 export class DocumentStore {
   /** The state and the updates since, read together so a concurrent version cannot fall between them. */
@@ -44,16 +38,6 @@ export class DocumentStore {
   async eventsWithUnfoldedUpdates(em: EntityManager): Promise<number[]> {
     const rows = await em.execute<{ event_id: number }[]>('select distinct event_id from event_document_update');
     return rows.map((row) => row.event_id);
-  }
-
-  /** Appends acknowledged edits in one statement. */
-  async append(em: EntityManager, updates: NewUpdate[]): Promise<void> {
-    // Every keystroke passes here: one plain multi-row insert, without building entities for it.
-    await em.execute(
-      `insert into event_document_update (event_id, author_id, "update", created_at) values ${updates.map(() => '(?, ?, ?, now())').join(', ')}`,
-      updates.flatMap((row) => [row.eventId, row.authorId, Buffer.from(row.update.buffer, row.update.byteOffset, row.update.byteLength)]),
-      'run',
-    );
   }
 
   /**
