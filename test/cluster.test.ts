@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as Y from 'yjs';
 import { Api } from './support/api';
 import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
-import { buildServer, startServerProcess, type ServerProcess } from './support/server-process';
+import { buildServer, freePort, startServerProcess, type ServerProcess } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-app';
 
 /**
@@ -137,5 +141,35 @@ describe('a crash', () => {
     const rejoined = await connect(restarted, owner);
     await rejoined.join(id);
     expect(rejoined.text(id, 'description').toString()).toBe(expected);
+  });
+});
+
+describe('a graceful stop on the embedded PostgreSQL', () => {
+  it('saves live edits as a version before it stops the database it started', async () => {
+    const dataDir = path.join(tmpdir(), `neofi-embedded-${randomBytes(6).toString('hex')}`);
+    const env = { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), JWT_SECRET, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' };
+    try {
+      const first = await startServerProcess(env);
+      const owner = await createUser(api(first), 'owner');
+      const id = await createEvent(api(first), owner);
+      const client = await connect(first, owner);
+      await client.join(id);
+      expect(await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Saved: '))).toEqual({ ok: true });
+      await first.stop();
+      const stoppedAt = Date.now();
+      expect(first.child.exitCode).toBe(0);
+      expect(first.logs.filter((entry) => Number(entry.level) >= 50)).toEqual([]);
+
+      // Version 2 was made by the stop itself, not recovered from the log by the next start.
+      const second = await startServerProcess(env);
+      processes.push(second);
+      const history = (await api(second).get(`/events/${id}/history`, { token: owner.token })).body;
+      expect(history.map((version: any) => version.version_number)).toEqual([2, 1]);
+      expect(Date.parse(history[0].created_at)).toBeLessThan(stoppedAt);
+      expect((await api(second).get(`/events/${id}`, { token: owner.token })).body.title).toBe('Saved: Planning');
+    } finally {
+      await Promise.all(processes.splice(0).map((server) => server.stop()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

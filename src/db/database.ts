@@ -24,6 +24,7 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
     embedded = await startEmbeddedPostgres({
       ...config.embeddedPostgres,
       persistent: true,
+      stopOnSignals: false,
       onLog: (line) => logger.debug({ postgres: line }),
     });
     url = embedded.url;

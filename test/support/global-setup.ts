@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded';
+import { freePort } from './server-process';
 
 declare global {
   var embeddedPostgres: EmbeddedPostgresHandle | undefined;
@@ -23,15 +23,4 @@ export default async function globalSetup(): Promise<void> {
   });
   process.env.TEST_DATABASE_URL = globalThis.embeddedPostgres.url;
   console.log(`\nembedded PostgreSQL up in ${Date.now() - started} ms`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
