@@ -105,7 +105,7 @@ Requests with an ack answer with their result or \`{error: {code, message, detai
 | \`awareness {event_id, user, state}\` | someone's presence changed (\`state: null\`: they left) |
 | \`permission {event_id, role}\` | your role changed |
 | \`removed {event_id, reason}\` | your access was revoked or the event deleted; you left the room |
-| \`error {event_id?, code, message}\` | a request without an ack failed, or live edits could not become a version |
+| \`error {event_id?, code, message}\` | a request without an ack failed, live edits could not become a version, or your session ended (logout; \`unauthorized\`, then the server disconnects you) |
 
 Document: one \`Y.Map\` named \`event\`; \`title\`, \`description\`, \`location\` are \`Y.Text\`;
 \`start_time\`, \`end_time\` (ISO strings), \`is_recurring\`, \`recurrence_pattern\` are plain values.
