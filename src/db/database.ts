@@ -30,7 +30,21 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
     url = embedded.url;
   }
   try {
-    const orm = await MikroORM.init(createOrmConfig(url, { logger: (message) => logger.debug({ orm: message }) }));
+    const orm = await MikroORM.init(
+      createOrmConfig(url, {
+        logger: (message) => logger.debug({ orm: message }),
+        // knex, under the ORM, writes its warnings (a lost pooled connection, say) with console.log:
+        // they go to the structured log instead.
+        driverOptions: {
+          log: {
+            warn: (message: unknown) => logger.warn({ knex: message }, 'database client warning'),
+            error: (message: unknown) => logger.error({ knex: message }, 'database client error'),
+            deprecate: (message: unknown) => logger.debug({ knex: message }, 'database client deprecation'),
+            debug: (message: unknown) => logger.debug({ knex: message }),
+          },
+        },
+      }),
+    );
     const applied = await migrate(orm, url);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     return {
