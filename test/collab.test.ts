@@ -1,10 +1,12 @@
 import jwt from 'jsonwebtoken';
+import pg from 'pg';
 import * as Y from 'yjs';
 import { EventDocumentUpdate } from '../src/db/entities';
 import { captureUpdate, loadDocument } from '../src/documents/mapping';
 import { DocumentStore } from '../src/documents/store';
 import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
+import { isUnreachable } from '../src/collab/update-log';
 import { proxyDatabase } from './support/tcp-proxy';
 import { createTestDatabase, startTestApp, type TestApp } from './support/test-app';
 
@@ -249,19 +251,27 @@ describe('versions from live edits', () => {
     }
   });
 
+  /**
+   * Stores edits in the event's log as processes that each accepted one would have: every edit
+   * made on the document as of the current version, not knowing the others.
+   */
+  async function storeConcurrentEdits(id: number, edits: { author: TestUser; clientId: number; change: (map: Y.Map<unknown>) => void }[]) {
+    const em = app.database.orm.em.fork();
+    const { state } = await new DocumentStore().read(em, id);
+    const rows = edits.map(({ author, clientId, change }) => {
+      const doc = loadDocument(state!);
+      doc.clientID = clientId;
+      return { event: id, author: author.id, update: Buffer.from(captureUpdate(doc, () => change(doc.getMap('event')))!), createdAt: new Date() };
+    });
+    await em.insertMany(EventDocumentUpdate, rows);
+  }
+
   it('repairs, at the next version, an event that edits accepted at once by two processes broke together', async () => {
     const id = await sharedEvent();
-    // What two processes would have stored: each edit valid on its own (09:00-09:15, 09:30-10:00).
-    const store = new DocumentStore();
-    const em = app.database.orm.em.fork();
-    const { state } = await store.read(em, id);
-    const editOf = (change: (map: Y.Map<unknown>) => void) => {
-      const doc = loadDocument(state!);
-      return captureUpdate(doc, () => change(doc.getMap('event')))!;
-    };
-    await em.insertMany(EventDocumentUpdate, [
-      { event: id, author: editor.id, update: Buffer.from(editOf((map) => map.set('end_time', '2026-06-01T09:15:00.000Z'))), createdAt: new Date() },
-      { event: id, author: owner.id, update: Buffer.from(editOf((map) => map.set('start_time', '2026-06-01T09:30:00.000Z'))), createdAt: new Date() },
+    // Each valid on its own (09:00-09:15, 09:30-10:00), not together.
+    await storeConcurrentEdits(id, [
+      { author: editor, clientId: 1, change: (map) => map.set('end_time', '2026-06-01T09:15:00.000Z') },
+      { author: owner, clientId: 2, change: (map) => map.set('start_time', '2026-06-01T09:30:00.000Z') },
     ]);
 
     const client = await connect(editor);
@@ -272,6 +282,23 @@ describe('versions from live edits', () => {
     expect((await version).changes).toEqual([{ field: 'start_time', old_value: '2026-06-01T09:00:00.000Z', new_value: '2026-06-01T09:30:00.000Z' }]);
     await client.waitFor(() => client.map(id).get('end_time') === '2026-06-01T10:00:00.000Z', 'the repair');
     expect(await getEvent(id)).toMatchObject({ start_time: '2026-06-01T09:30:00.000Z', end_time: '2026-06-01T10:00:00.000Z' });
+  });
+
+  it('keeps typing in the texts when the times have to go back further than the field the rule names', async () => {
+    const id = await sharedEvent();
+    // One moves the event to 10:30-11:00 while another ends it at 09:15 (and wins end_time);
+    // a third types in the title.
+    await storeConcurrentEdits(id, [
+      { author: editor, clientId: 1, change: (map) => (map.set('start_time', '2026-06-01T10:30:00.000Z'), map.set('end_time', '2026-06-01T11:00:00.000Z')) },
+      { author: owner, clientId: 2, change: (map) => map.set('end_time', '2026-06-01T09:15:00.000Z') },
+      { author: editor, clientId: 3, change: (map) => (map.get('title') as Y.Text).insert(0, 'Team ') },
+    ]);
+
+    const client = await connect(editor);
+    await client.join(id);
+    expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+    // end_time back to 10:00 is not enough with the new start: start_time goes back too.
+    expect(await getEvent(id)).toMatchObject({ title: 'Team Planning', start_time: '2026-06-01T09:00:00.000Z', end_time: '2026-06-01T10:00:00.000Z' });
   });
 });
 
@@ -461,6 +488,15 @@ describe('connections', () => {
 });
 
 describe('a lost database connection', () => {
+  it('is told apart from a refused statement: only the first is retried', () => {
+    const sqlError = (code: string) => Object.assign(new pg.DatabaseError('failed', 0, 'error'), { code });
+    const refusedEverywhere = Object.assign(new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')]), { code: 'ECONNREFUSED' });
+    const retried = [new Error('Connection terminated unexpectedly'), refusedEverywhere, sqlError('08006'), sqlError('57P01'), sqlError('53300')];
+    const refused = [sqlError('23503'), sqlError('42P01'), sqlError('22P02'), new TypeError('a bug')];
+    expect(retried.map(isUnreachable)).toEqual(retried.map(() => true));
+    expect(refused.map(isUnreachable)).toEqual(refused.map(() => false));
+  });
+
   it('holds the acks of edits made meanwhile, and stores every one once the database is back', async () => {
     const database = await createTestDatabase();
     const proxy = await proxyDatabase(database.url);
@@ -472,13 +508,13 @@ describe('a lost database connection', () => {
       clients.push(client);
       await client.join(id);
 
-      proxy.cut();
+      await proxy.cut();
       const acks = ['a', 'b', 'c'].map((letter) => client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, letter)));
       let settled = false;
       void Promise.all(acks).then(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(settled).toBe(false);
-      proxy.restore();
+      await proxy.restore();
 
       expect(await Promise.all(acks)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
       expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });

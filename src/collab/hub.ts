@@ -101,6 +101,8 @@ export class CollabHub {
       serveClient: false,
       // Room for the largest accepted update plus framing; beyond this the transport drops the socket.
       maxHttpBufferSize: MAX_UPDATE_BYTES * 2,
+      // The default, stated because the fan-out's precomputed frames (broadcast.ts) rely on it.
+      perMessageDeflate: false,
       ...(deps.adapter ? { adapter: deps.adapter } : {}),
     });
     this.nsp = this.io.of(NAMESPACE);
@@ -124,11 +126,14 @@ export class CollabHub {
 
   /** Saves what is unsaved and closes every socket: the graceful part of shutdown. */
   async close(): Promise<void> {
-    this.flushToPeers();
-    this.closing = true;
+    // Edits already queued are still stored, but an unreachable database is no longer waited for.
+    const logClosed = this.updateLog.close();
     await Promise.allSettled([...this.loading.values()].map((loading) => loading.room));
     await Promise.allSettled([...this.rooms.values()].map((room) => this.checkpoint(room)));
-    await this.updateLog.close();
+    await logClosed;
+    // What the last versions changed has gone to the other processes; nothing goes after this.
+    this.flushToPeers();
+    this.closing = true;
     for (const room of this.rooms.values()) room.destroy();
     this.rooms.clear();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
@@ -355,14 +360,16 @@ export class CollabHub {
         this.deps.logger.error({ err }, 'could not apply a message from another process');
       }
     };
+    // Each update on its own, so one that fails does not hold back the others of its batch.
+    const applyPeerUpdate = guarded((eventId: number, encoded: string) => {
+      const update = fromBase64(encoded);
+      const room = this.applyAccepted(eventId, update);
+      if (room) this.sendUpdate(room, update);
+    });
     this.nsp.on(
       'doc-updates',
       guarded((updates: [number, string][]) => {
-        for (const [eventId, encoded] of updates) {
-          const update = fromBase64(encoded);
-          const room = this.applyAccepted(eventId, update);
-          if (room) this.sendUpdate(room, update);
-        }
+        for (const [eventId, encoded] of updates) applyPeerUpdate(eventId, encoded);
       }),
     );
     this.nsp.on('awareness', guarded((payload: Parameters<ServerToClientEvents['awareness']>[0]) => this.relayAwareness(payload)));

@@ -48,7 +48,8 @@ export class UpdateLog {
     databaseUrl: string,
     private readonly logger: Logger,
   ) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    // Bounded waits: a database that stops answering is retried like one that refuses connections.
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
     // A connection lost while idle is dropped from the pool; without listeners it would crash us.
     const onError = (err: Error) => logger.warn({ err }, 'update log lost its database connection');
     this.pool.on('error', onError);
@@ -120,15 +121,22 @@ export class UpdateLog {
   }
 }
 
+/** SQLSTATEs of a server that cannot take the statement now but may soon: shutting down, starting up, full. */
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** Network failures as Node reports them, also on an AggregateError when every address of a host failed. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
 /**
  * Whether an error means the database could not be reached (worth retrying), rather than that it
- * refused the statement: a connection exception (SQLSTATE class 08), a server shutting down or
- * starting up (57P01-57P03), or the driver's own connection failures, which are plain Errors
- * (ECONNREFUSED, "Connection terminated unexpectedly"). A bug of ours (a TypeError, say) is not
- * retried for ever.
+ * refused the statement: a connection exception (SQLSTATE class 08), a server shutting down,
+ * starting up or out of connections, a network failure, or the driver's own connection errors,
+ * which are plain Errors ("Connection terminated unexpectedly"). A bug of ours (a TypeError, say)
+ * is not retried for ever.
  */
-function isUnreachable(err: unknown): boolean {
-  if (err instanceof pg.DatabaseError) return err.code?.startsWith('08') === true || ['57P01', '57P02', '57P03'].includes(err.code ?? '');
+export function isUnreachable(err: unknown): boolean {
+  if (err instanceof pg.DatabaseError) return err.code?.startsWith('08') === true || TRANSIENT_SQLSTATES.has(err.code ?? '');
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   return err instanceof Error && err.constructor === Error;
 }
 

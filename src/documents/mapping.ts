@@ -174,7 +174,9 @@ export function restoreFrom(doc: Y.Doc, source: Y.Doc, fields: readonly EventFie
 
 /**
  * Makes `doc` a valid event again if it is not one, by putting back from `source` the fields the
- * rules name (every field, if that is not enough). Returns that edit, or null when none was needed.
+ * rules name; then, while it is still invalid, the plain values one by one (the rules between
+ * fields relate only those: times, recurrence); every field as a last resort, so typing in the
+ * texts is kept whenever it can be. Returns that edit, or null when none was needed.
  */
 export function repairFrom(doc: Y.Doc, source: Y.Doc): Uint8Array | null {
   const issues = problemsOf(doc);
@@ -182,6 +184,10 @@ export function repairFrom(doc: Y.Doc, source: Y.Doc): Uint8Array | null {
   const named = EVENT_FIELDS.filter((field) => issues.some((issue) => issue.path === `body.${field}` || issue.path.startsWith(`body.${field}.`)));
   return captureUpdate(doc, () => {
     restoreFrom(doc, source, named);
+    for (const field of EVENT_FIELDS.filter((field) => !isTextField(field))) {
+      if (!problemsOf(doc)) return;
+      restoreFrom(doc, source, [field]);
+    }
     if (problemsOf(doc)) restoreFrom(doc, source);
   });
 }

@@ -4,8 +4,8 @@ export interface DatabaseProxy {
   /** The database URL, through the proxy. */
   url: string;
   /** Drops every open connection and refuses new ones: the database is unreachable. */
-  cut(): void;
-  restore(): void;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -13,38 +13,37 @@ export interface DatabaseProxy {
 export async function proxyDatabase(databaseUrl: string): Promise<DatabaseProxy> {
   const target = new URL(databaseUrl);
   const open = new Set<Socket>();
-  let down = false;
   const track = (socket: Socket) => {
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
   };
   const server = createServer((client) => {
-    if (down) return void client.destroy();
     const upstream = connect(Number(target.port || 5432), target.hostname);
     track(client);
     track(upstream);
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listen(0);
+  const port = (server.address() as { port: number }).port;
   const url = new URL(databaseUrl);
   url.hostname = '127.0.0.1';
-  url.port = String((server.address() as { port: number }).port);
+  url.port = String(port);
   const dropAll = () => {
     for (const socket of open) socket.destroy();
   };
   return {
     url: url.toString(),
     cut() {
-      down = true;
       dropAll();
+      // Closed, the port refuses connections (ECONNREFUSED) until restore listens again.
+      return new Promise((resolve) => server.close(() => resolve()));
     },
-    restore() {
-      down = false;
-    },
+    restore: () => listen(port),
     close() {
       dropAll();
-      return new Promise((resolve) => server.close(() => resolve()));
+      return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     },
   };
 }
