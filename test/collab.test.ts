@@ -32,6 +32,16 @@ async function connect(user: TestUser, transport?: 'websocket' | 'polling'): Pro
   return client;
 }
 
+/** For tests with a server of their own: a user with an event, in its room from a client of theirs. */
+async function ownerInRoom(server: TestApp, name: string): Promise<{ user: TestUser; id: number; client: CollabClient }> {
+  const user = await createUser(server.api, name);
+  const id = await createEvent(server.api, user);
+  const client = await CollabClient.connect(server.baseUrl, user.token);
+  clients.push(client);
+  await client.join(id);
+  return { user, id, client };
+}
+
 /** An event shared with the editor and the viewer. */
 async function sharedEvent(overrides: Record<string, unknown> = {}): Promise<number> {
   const id = await createEvent(app.api, owner, overrides);
@@ -230,11 +240,7 @@ describe('versions from live edits', () => {
   it('makes a version on its own once editing pauses, and when the last client leaves; then unloads', async () => {
     const quick = await startTestApp({ COLLAB_QUIET_MS: '150', COLLAB_MAX_DELAY_MS: '60000', COLLAB_IDLE_UNLOAD_MS: '200' });
     try {
-      const user = await createUser(quick.api, 'quick');
-      const id = await createEvent(quick.api, user);
-      const client = await CollabClient.connect(quick.baseUrl, user.token);
-      clients.push(client);
-      await client.join(id);
+      const { user, id, client } = await ownerInRoom(quick, 'quick');
       const version = client.next('version');
       await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Paused '));
       expect(await version).toMatchObject({ version_number: 2, created_by: { id: user.id }, changes: [{ field: 'title', new_value: 'Paused Planning' }] });
@@ -502,11 +508,7 @@ describe('a lost database connection', () => {
     const proxy = await proxyDatabase(database.url);
     const flaky = await startTestApp({ DATABASE_URL: proxy.url, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' }, database);
     try {
-      const writer = await createUser(flaky.api, 'writer');
-      const id = await createEvent(flaky.api, writer);
-      const client = await CollabClient.connect(flaky.baseUrl, writer.token);
-      clients.push(client);
-      await client.join(id);
+      const { user: writer, id, client } = await ownerInRoom(flaky, 'writer');
 
       await proxy.cut();
       const acks = ['a', 'b', 'c'].map((letter) => client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, letter)));
