@@ -27,7 +27,7 @@ import {
   type ServerToClientEvents,
 } from './protocol';
 import { encodeEvent, sendEncoded } from './broadcast';
-import { Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
+import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { EventGone, UpdateLog } from './update-log';
 
 const NAMESPACE = '/collab';
@@ -337,7 +337,7 @@ export class CollabHub {
   }
 
   private relayAwareness(payload: Parameters<ServerToClientEvents['awareness']>[0], from?: CollabSocket): void {
-    const channel = `event:${payload.event_id}`;
+    const channel = channelOf(payload.event_id);
     (from ? from.to(channel) : this.nsp.to(channel)).local.emit('awareness', payload);
     if (from) this.toPeers('awareness', payload);
   }

@@ -48,7 +48,7 @@ export class Room {
     private readonly timing: CheckpointTiming,
     private readonly onCheckpointDue: (room: Room) => void,
   ) {
-    this.channel = `event:${eventId}`;
+    this.channel = channelOf(eventId);
     this.doc = loadDocument(stored.state, stored.updates.map((row) => row.update));
     this.trial = loadDocument(Y.encodeStateAsUpdate(this.doc));
   }
@@ -149,6 +149,11 @@ export class Room {
     this.quietTimer = undefined;
     this.deadlineTimer = undefined;
   }
+}
+
+/** The Socket.IO room of an event's sockets, whether or not its document is open here. */
+export function channelOf(eventId: number): string {
+  return `event:${eventId}`;
 }
 
 /** Room timers never keep the process alive on their own: the server's sockets do that. */
