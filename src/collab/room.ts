@@ -1,7 +1,20 @@
 import type { Socket } from 'socket.io';
 import * as Y from 'yjs';
 import type { Role } from '../db/entities';
-import { applyUpdateNoting, assertValidAfter, captureUpdate, loadDocument, readEvent, restoreFrom } from '../documents/mapping';
+import {
+  applyUpdateNoting,
+  assertValidAfter,
+  assertValidText,
+  captureUpdate,
+  loadDocument,
+  readEvent,
+  readText,
+  readTexts,
+  restoreFrom,
+  setText,
+  typedFields,
+  type TextField,
+} from '../documents/mapping';
 import type { StoredDocument } from '../documents/store';
 import { AppError } from '../http/errors';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
@@ -31,10 +44,10 @@ export class Room {
   readonly members = new Map<string, Member>();
   private doc: Y.Doc;
   /**
-   * A copy of `doc` that each client update is tried on first: the update reaches `doc` only if the
-   * copy stays a valid event, so a bad update never touches the document others see.
+   * The texts as the document holds them, kept while clients type so that a keystroke that breaks
+   * a rule can be edited back without a copy of the document; null when they must be read again.
    */
-  private trial: Y.Doc;
+  private texts: Map<TextField, string> | null = null;
   private quietTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -50,7 +63,6 @@ export class Room {
   ) {
     this.channel = channelOf(eventId);
     this.doc = loadDocument(stored.state, stored.updates.map((row) => row.update));
-    this.trial = loadDocument(Y.encodeStateAsUpdate(this.doc));
   }
 
   /**
@@ -61,35 +73,67 @@ export class Room {
    * nothing, when the update is not Yjs or depends on changes the server does not have.
    */
   applyClientUpdate(update: Uint8Array): { repair: Uint8Array | null; problem: AppError | null } {
+    const typed = typedFields(this.doc, update);
+    return typed ? this.applyTyping(update, typed) : this.applyOnTrial(update);
+  }
+
+  /** Typing needs only the texts it touched checked, on the document itself. */
+  private applyTyping(update: Uint8Array, fields: Set<TextField>): { repair: Uint8Array | null; problem: AppError | null } {
+    const texts = (this.texts ??= readTexts(this.doc));
+    Y.applyUpdate(this.doc, update);
+    let problem: AppError | null = null;
+    const broken: TextField[] = [];
+    for (const field of fields) {
+      const value = readText(this.doc, field);
+      try {
+        assertValidText(field, value);
+        texts.set(field, value);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        problem ??= err;
+        broken.push(field);
+      }
+    }
+    const repair = broken.length ? captureUpdate(this.doc, () => broken.forEach((field) => setText(this.doc, field, texts.get(field)!))) : null;
+    return { repair, problem };
+  }
+
+  /**
+   * Anything else is tried on a copy of the document first: it reaches the document only if the
+   * copy stays a valid event, so a bad update never touches the document others see.
+   */
+  private applyOnTrial(update: Uint8Array): { repair: Uint8Array | null; problem: AppError | null } {
+    const trial = loadDocument(Y.encodeStateAsUpdate(this.doc));
     let repair: Uint8Array | null = null;
     let problem: AppError | null = null;
     try {
-      const changes = applyUpdateNoting(this.trial, update);
-      if (this.trial.store.pendingStructs || this.trial.store.pendingDs) {
+      const changes = applyUpdateNoting(trial, update);
+      if (trial.store.pendingStructs || trial.store.pendingDs) {
         throw new AppError(409, 'resync_required', 'The update builds on changes the server does not have: join again with your document');
       }
       try {
-        assertValidAfter(this.trial, changes);
+        assertValidAfter(trial, changes);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         problem = err;
-        repair = captureUpdate(this.trial, () => restoreFrom(this.trial, this.doc));
-        readEvent(this.trial);
+        repair = captureUpdate(trial, () => restoreFrom(trial, this.doc));
+        readEvent(trial);
       }
     } catch (err) {
-      this.trial = loadDocument(Y.encodeStateAsUpdate(this.doc));
       if (err instanceof AppError) throw err;
       throw new AppError(422, 'invalid_update', 'The update is not a valid Yjs update');
+    } finally {
+      trial.destroy();
     }
-    Y.applyUpdate(this.doc, update);
-    if (repair) Y.applyUpdate(this.doc, repair);
+    this.applyAcceptedUpdate(update);
+    if (repair) this.applyAcceptedUpdate(repair);
     return { repair, problem };
   }
 
   /** Applies an update that was accepted elsewhere: by another process, or a REST write. */
   applyAcceptedUpdate(update: Uint8Array): void {
     Y.applyUpdate(this.doc, update);
-    Y.applyUpdate(this.trial, update);
+    this.texts = null;
   }
 
   encodeState(clientStateVector?: Uint8Array): Uint8Array {
@@ -140,7 +184,6 @@ export class Room {
     this.clearSchedule();
     this.cancelUnload();
     this.doc.destroy();
-    this.trial.destroy();
   }
 
   private clearSchedule(): void {

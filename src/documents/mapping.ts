@@ -14,7 +14,7 @@ import { parse } from '../http/validation';
  */
 export const ROOT = 'event';
 export const TEXT_FIELDS = ['title', 'description', 'location'] as const;
-type TextField = (typeof TEXT_FIELDS)[number];
+export type TextField = (typeof TEXT_FIELDS)[number];
 
 const isTextField = (field: string): field is TextField => (TEXT_FIELDS as readonly string[]).includes(field);
 
@@ -126,10 +126,93 @@ export function assertValidAfter(doc: Y.Doc, changes: Changes): void {
     readEvent(doc);
     return;
   }
-  const map = doc.getMap(ROOT);
-  for (const field of fields as Set<TextField>) {
-    parse(TEXT_FIELD_SCHEMAS[field], { [field]: (map.get(field) as Y.Text).toString() }, 'body');
+  for (const field of fields as Set<TextField>) assertValidText(field, readText(doc, field));
+}
+
+/** Checks one text field's value with the REST rules; throws ValidationFailed. */
+export function assertValidText(field: TextField, value: string): void {
+  parse(TEXT_FIELD_SCHEMAS[field], { [field]: value }, 'body');
+}
+
+/** The current value of a text field. */
+export function readText(doc: Y.Doc, field: TextField): string {
+  return String(doc.getMap(ROOT).get(field) ?? '');
+}
+
+/** The current value of each text field. */
+export function readTexts(doc: Y.Doc): Map<TextField, string> {
+  return new Map(TEXT_FIELDS.map((field) => [field, readText(doc, field)]));
+}
+
+/** Edits a text field to `value` by its minimal character changes. */
+export function setText(doc: Y.Doc, field: TextField, value: string): void {
+  editText(doc.getMap(ROOT).get(field) as Y.Text, value);
+}
+
+/**
+ * The text fields an update only types into, or null if it does anything else. Typing means: it
+ * inserts plain characters into, or deletes characters of, the event's existing texts, and
+ * everything it builds on is already in the document. Such an update cannot fail to apply and can
+ * break no rule but those of the texts it touches, so it needs no trial copy of the document
+ * (the common case: one keystroke). Null means "check it the long way", never "refuse it".
+ */
+export function typedFields(doc: Y.Doc, update: Uint8Array): Set<TextField> | null {
+  if (doc.store.pendingStructs || doc.store.pendingDs) return null;
+  let decoded: ReturnType<typeof Y.decodeUpdate>;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch {
+    return null;
   }
+  const map = doc.getMap(ROOT);
+  const textOf = new Map<Y.AbstractType<any>, TextField>();
+  for (const field of TEXT_FIELDS) {
+    const text = map.get(field);
+    if (text instanceof Y.Text) textOf.set(text, field);
+  }
+  const fields = new Set<TextField>();
+  // Characters this update inserts, by client: a later insert may build on an earlier one.
+  const inserted = new Map<number, { clock: number; end: number; field: TextField }[]>();
+  const known = (id: Y.ID) => id.clock < Y.getState(doc.store, id.client);
+  // The text a character (or, for `parent`, the text itself) belongs to, if it is one of ours.
+  const fieldAt = (id: Y.ID): TextField | undefined => {
+    if (!known(id)) return inserted.get(id.client)?.find((range) => range.clock <= id.clock && id.clock < range.end)?.field;
+    const item = Y.getItem(doc.store, id);
+    return item instanceof Y.Item ? textOf.get(item.parent as Y.AbstractType<any>) : undefined;
+  };
+  const textAt = (id: Y.ID): TextField | undefined => {
+    if (!known(id)) return undefined;
+    const item = Y.getItem(doc.store, id);
+    return item instanceof Y.Item && item.content instanceof Y.ContentType && !item.deleted ? textOf.get(item.content.type) : undefined;
+  };
+
+  for (const struct of decoded.structs) {
+    if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString) || struct.parentSub !== null) return null;
+    const { client, clock } = struct.id;
+    const ranges = inserted.get(client) ?? [];
+    // No gap before it: the client's earlier changes are here (or earlier in this update).
+    if (clock > (ranges.at(-1)?.end ?? Y.getState(doc.store, client))) return null;
+    const sides = [struct.origin, struct.rightOrigin].filter((id): id is Y.ID => id !== null).map(fieldAt);
+    const field = sides.length ? sides[0] : struct.parent instanceof Y.ID ? textAt(struct.parent) : undefined;
+    if (!field || sides.some((side) => side !== field)) return null;
+    fields.add(field);
+    ranges.push({ clock, end: clock + struct.length, field });
+    inserted.set(client, ranges);
+  }
+
+  for (const [client, deletions] of decoded.ds.clients) {
+    const structs = doc.store.clients.get(client);
+    for (const { clock, len } of deletions) {
+      if (!structs || clock + len > Y.getState(doc.store, client)) return null;
+      for (let index = Y.findIndexSS(structs, clock); index < structs.length && structs[index].id.clock < clock + len; index += 1) {
+        const struct = structs[index];
+        const field = struct instanceof Y.Item ? textOf.get(struct.parent as Y.AbstractType<any>) : undefined;
+        if (!field) return null;
+        fields.add(field);
+      }
+    }
+  }
+  return fields;
 }
 
 /**

@@ -1,0 +1,90 @@
+import * as Y from 'yjs';
+import { captureUpdate, createDocument, loadDocument, typedFields } from '../src/documents/mapping';
+
+/**
+ * Which updates the hub may apply straight to a room's document (typing) and which must be tried
+ * on a copy first: a wrong "typing" here would let an update reach the document unchecked.
+ */
+describe('typedFields', () => {
+  const server = createDocument({
+    title: 'Planning',
+    description: 'Agenda',
+    location: null,
+    start_time: '2026-06-01T09:00:00.000Z',
+    end_time: '2026-06-01T10:00:00.000Z',
+    is_recurring: false,
+    recurrence_pattern: null,
+  });
+  /** A client's copy of the server's document. */
+  const client = () => loadDocument(Y.encodeStateAsUpdate(server));
+  const edit = (doc: Y.Doc, change: (map: Y.Map<any>) => void) => captureUpdate(doc, () => doc.transact(() => change(doc.getMap('event'))))!;
+  const classify = (change: (map: Y.Map<any>) => void) => {
+    const fields = typedFields(server, edit(client(), change));
+    return fields && [...fields].sort();
+  };
+
+  it('names the texts that keystrokes insert into or delete from', () => {
+    expect(classify((map) => map.get('description').insert(6, '!'))).toEqual(['description']);
+    expect(classify((map) => map.get('title').insert(0, 'Q3 '))).toEqual(['title']);
+    expect(classify((map) => map.get('title').delete(0, 8))).toEqual(['title']);
+    // An empty text has no characters to build on: the insert names the text itself.
+    expect(classify((map) => map.get('location').insert(0, 'Room 4'))).toEqual(['location']);
+    expect(
+      classify((map) => {
+        map.get('title').insert(8, ' v2');
+        map.get('description').delete(0, 1);
+      }),
+    ).toEqual(['description', 'title']);
+  });
+
+  it('follows keystrokes that build on each other within one update', () => {
+    const doc = client();
+    const text = doc.getMap('event').get('description') as Y.Text;
+    const updates = ['a', 'b', 'c'].map((letter) => captureUpdate(doc, () => text.insert(0, letter))!);
+    expect(typedFields(server, Y.mergeUpdates(updates))).toEqual(new Set(['description']));
+  });
+
+  it('leaves everything else to the full check', () => {
+    const others: [string, (map: Y.Map<any>) => void][] = [
+      ['a plain value', (map) => map.set('end_time', '2026-06-01T11:00:00.000Z')],
+      ['a text replaced', (map) => map.set('title', new Y.Text('New'))],
+      ['a text removed', (map) => map.delete('location')],
+      ['an unknown key', (map) => map.set('admin', true)],
+      ['another root', (map) => map.doc!.getMap('junk').set('x', 1)],
+      ['formatting', (map) => map.get('title').format(0, 2, { bold: true })],
+      ['an embed', (map) => map.get('description').insertEmbed(0, { image: 'x.png' })],
+    ];
+    for (const [name, change] of others) expect([name, classify(change)]).toEqual([name, null]);
+  });
+
+  it('leaves a character placed between two different texts to the full check', () => {
+    // No Yjs client makes this; a forged update can. Its right neighbour is in another text.
+    const doc = client();
+    const map = doc.getMap('event');
+    const inDescription = (map.get('description') as Y.Text)._start!.id;
+    const forge = (transaction: Y.Transaction) => {
+      for (const struct of transaction.doc.store.clients.get(doc.clientID)!) if (struct instanceof Y.Item) struct.rightOrigin = inDescription;
+    };
+    doc.on('beforeObserverCalls', forge);
+    const forged = captureUpdate(doc, () => (map.get('title') as Y.Text).insert(8, '!'))!;
+    expect(Y.decodeUpdate(forged).structs[0]).toMatchObject({ rightOrigin: inDescription });
+    expect(typedFields(server, forged)).toBeNull();
+  });
+
+  it('leaves updates that are not Yjs, or build on changes the server lacks, to the full check', () => {
+    expect(typedFields(server, new Uint8Array([1, 2, 3, 250, 7]))).toBeNull();
+    const here = client();
+    const doc = client();
+    const text = doc.getMap('event').get('description') as Y.Text;
+    const first = captureUpdate(doc, () => text.insert(0, 'first'))!;
+    const second = captureUpdate(doc, () => text.insert(5, ' second'))!;
+    expect(typedFields(here, second)).toBeNull();
+    // Typing after a known character, but after an unseen edit of the same client elsewhere.
+    expect(typedFields(here, captureUpdate(doc, () => (doc.getMap('event').get('title') as Y.Text).insert(8, '!'))!)).toBeNull();
+    Y.applyUpdate(here, first);
+    expect(typedFields(here, second)).toEqual(new Set(['description']));
+    // Deleting characters `here` has never seen, of a client it knows.
+    expect(typedFields(here, captureUpdate(doc, () => text.delete(6, 3))!)).toBeNull();
+    expect(typedFields(here, captureUpdate(doc, () => text.delete(0, 1))!)).toEqual(new Set(['description']));
+  });
+});
