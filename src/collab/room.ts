@@ -149,8 +149,9 @@ export class Room {
     this.appends.add(append);
     void append.catch(() => undefined).finally(() => this.appends.delete(append));
     if (this.destroyed) return;
-    clearTimeout(this.quietTimer);
-    this.quietTimer = timer(() => this.onCheckpointDue(this), this.timing.quietMs);
+    // Restarting the pause timer, rather than replacing it, allocates nothing per keystroke.
+    if (this.quietTimer) this.quietTimer.refresh();
+    else this.quietTimer = timer(() => this.onCheckpointDue(this), this.timing.quietMs);
     this.deadlineTimer ??= timer(() => this.onCheckpointDue(this), this.timing.maxDelayMs);
   }
 
