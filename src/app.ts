@@ -14,6 +14,7 @@ import { EventFeed } from './events/feed';
 import { EventsService } from './events/service';
 import { DocumentStore } from './documents/store';
 import { BadRequest, errorMiddleware, PayloadTooLarge } from './http/errors';
+import { demoClientMiddleware } from './http/demo-client';
 import { buildOpenApiDocument, docsMiddleware } from './http/openapi';
 import { mountRoutes } from './http/route';
 import { permissionRoutes } from './permissions/routes';
@@ -85,6 +86,7 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
     await next();
   });
   app.use(docsMiddleware(buildOpenApiDocument(routes, '/api/v1', API_VERSION, PROTOCOL_MARKDOWN)));
+  app.use(demoClientMiddleware());
   app.use(
     koaBody({
       json: true,

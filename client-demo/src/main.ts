@@ -1,0 +1,325 @@
+import { io, type Socket } from 'socket.io-client';
+import * as Y from 'yjs';
+import type { ClientToServerEvents, JoinResult, ServerToClientEvents } from '../../src/collab/protocol';
+import { Api, ApiError } from './api';
+import { bindText } from './text-binding';
+
+/** The demo: log in, list and create events, edit one live with everyone else who has it open. */
+
+type CollabSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Role = JoinResult['role'];
+type Ack<T> = T | { error: { code: string; message: string } };
+
+interface EventSummary {
+  id: number;
+  title: string;
+  start_time: string;
+  role: Role;
+}
+
+interface VersionSummary {
+  version_number: number;
+  created_by: { username: string };
+  change_description: string | null;
+  changes?: { field: string }[];
+}
+
+const TEXT_FIELDS = ['title', 'description', 'location'] as const;
+const TIME_FIELDS = ['start_time', 'end_time'] as const;
+const ROLE_LABELS: Record<Role, string> = { owner: 'you are the owner', editor: 'you can edit', viewer: 'you can only view' };
+/** Updates applied from the server, which must not be sent back to it. */
+const FROM_SERVER = Symbol('from server');
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+const api = new Api();
+let socket: CollabSocket | null = null;
+
+/** The event open in the editor; `present`: the others in its room, by user id. */
+let open: { id: number; doc: Y.Doc; role: Role; unbind: (() => void)[]; present: Map<number, string>; field: string | null } | null = null;
+
+function status(message: string, isError = false): void {
+  $('#status').textContent = message;
+  $('#status').classList.toggle('error', isError);
+}
+
+function failed(err: unknown): void {
+  status(err instanceof Error ? err.message : String(err), true);
+}
+
+function errorOf<T>(ack: Ack<T>): { code: string; message: string } | null {
+  return typeof ack === 'object' && ack !== null && 'error' in ack ? ack.error : null;
+}
+
+// --- session ---------------------------------------------------------------------------------
+
+async function enter(): Promise<void> {
+  $('#auth').hidden = true;
+  $('#calendar').hidden = false;
+  $('#whoami').hidden = $('#logout').hidden = false;
+  $('#whoami').textContent = `${api.user!.username} (id ${api.user!.id})`;
+  connect();
+  await listEvents();
+}
+
+function leaveSession(): void {
+  closeEvent();
+  socket?.disconnect();
+  socket = null;
+  $('#auth').hidden = false;
+  $('#calendar').hidden = true;
+  $('#whoami').hidden = $('#logout').hidden = true;
+}
+
+function connect(): void {
+  // A function, so every (re)connection presents the current access token.
+  socket = io('/collab', { auth: (send) => send({ token: api.accessToken }), transports: ['websocket'] });
+  socket.on('connect_error', async (err: Error & { data?: { code?: string } }) => {
+    if (err.data?.code !== 'unauthorized') return status(`Live connection: ${err.message}`, true);
+    try {
+      await api.refresh();
+      socket?.connect();
+    } catch {
+      leaveSession();
+      status('Your session has ended: log in again', true);
+    }
+  });
+  socket.on('connect', () => {
+    status('Connected');
+    if (open) join(open.id).catch(failed); // after a dropped connection: resync both ways
+  });
+  socket.on('disconnect', () => status('Offline: edits are kept and sent when the connection is back', true));
+  socket.on('update', ({ event_id, update }) => {
+    if (open?.id === event_id) Y.applyUpdate(open.doc, new Uint8Array(update), FROM_SERVER);
+  });
+  socket.on('version', (version) => {
+    if (open?.id === version.event_id) addVersion(version);
+  });
+  socket.on('awareness', ({ event_id, user, state }) => {
+    if (open?.id !== event_id || user.id === api.user?.id) return;
+    // Presence is never stored: whoever meets someone new tells them where they are in return.
+    if (state && !open.present.has(user.id)) announce();
+    if (state) open.present.set(user.id, typeof state.field === 'string' ? `${user.username} (in ${state.field})` : user.username);
+    else open.present.delete(user.id);
+    showPresence();
+  });
+  socket.on('permission', ({ event_id, role }) => {
+    if (open?.id !== event_id) return;
+    setRole(role);
+    status(`Your role is now ${role}`);
+  });
+  socket.on('removed', ({ event_id, reason }) => {
+    if (open?.id !== event_id) return;
+    closeEvent();
+    status(reason === 'event_deleted' ? 'The event was deleted' : 'Your access to the event was removed', true);
+    void listEvents();
+  });
+  socket.on('error', (error) => status(error.message, true));
+}
+
+// --- calendar --------------------------------------------------------------------------------
+
+async function listEvents(): Promise<void> {
+  const page = await api.get<{ items: EventSummary[] }>('/events?limit=100');
+  const list = $('#event-list');
+  list.replaceChildren(
+    ...page.items.map((event) => {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = event.title;
+      button.addEventListener('click', () => openEvent(event.id).catch(failed));
+      item.append(button, ` ${new Date(event.start_time).toLocaleString()} · ${event.role}`);
+      return item;
+    }),
+  );
+}
+
+// --- the live editor ---------------------------------------------------------------------------
+
+async function openEvent(id: number): Promise<void> {
+  closeEvent();
+  open = { id, doc: new Y.Doc(), role: 'viewer', unbind: [], present: new Map(), field: null };
+  const doc = open.doc;
+  await join(id);
+  announce();
+  showPresence();
+  doc.on('update', (update: Uint8Array, origin: unknown) => {
+    if (origin !== FROM_SERVER) sendUpdate(id, update);
+  });
+  const map = doc.getMap('event');
+  for (const field of TEXT_FIELDS) open.unbind.push(bindText($(`#field-${field}`), map.get(field) as Y.Text));
+  const showTimes = () => {
+    for (const field of TIME_FIELDS) $<HTMLInputElement>(`#field-${field}`).value = toLocalInput(String(map.get(field)));
+    $('#editor-heading').textContent = String(map.get('title') ?? '');
+  };
+  map.observeDeep(showTimes);
+  open.unbind.push(() => map.unobserveDeep(showTimes));
+  showTimes();
+  $('#editor').hidden = false;
+  const history = await api.get<VersionSummary[]>(`/events/${id}/history`);
+  $('#history').replaceChildren();
+  for (const version of history) addVersion(version);
+}
+
+/** Joins the event's room; sends back whatever the server lacks (edits made offline). */
+async function join(id: number): Promise<void> {
+  if (!socket || !open) return;
+  const doc = open.doc;
+  const ack = (await socket.emitWithAck('join', { event_id: id, state_vector: Y.encodeStateVector(doc) })) as Ack<JoinResult>;
+  const problem = errorOf(ack);
+  if (problem) throw new Error(problem.message);
+  const joined = ack as JoinResult;
+  Y.applyUpdate(doc, new Uint8Array(joined.state), FROM_SERVER);
+  const missing = Y.encodeStateAsUpdate(doc, new Uint8Array(joined.state_vector));
+  if (Y.parseUpdateMeta(missing).to.size > 0) sendUpdate(id, missing);
+  setRole(joined.role);
+}
+
+function sendUpdate(id: number, update: Uint8Array): void {
+  if (!socket?.connected) return; // the next join sends it
+  status('Saving…');
+  socket.emit('update', { event_id: id, update }, (ack) => {
+    const problem = errorOf(ack);
+    if (problem?.code === 'unauthorized') return void renewToken().catch(failed);
+    status(problem?.message ?? 'All changes saved', problem !== null);
+  });
+}
+
+/** The access token expired mid-session: get a fresh one, and join again to resend what was refused. */
+async function renewToken(): Promise<void> {
+  await api.refresh();
+  await socket?.emitWithAck('auth', { token: api.accessToken });
+  if (open) await join(open.id);
+}
+
+function setRole(role: Role): void {
+  if (!open) return;
+  open.role = role;
+  const readOnly = role === 'viewer';
+  for (const field of [...TEXT_FIELDS, ...TIME_FIELDS]) $<HTMLInputElement>(`#field-${field}`).readOnly = readOnly;
+  $<HTMLButtonElement>('#save-version').disabled = readOnly;
+  $('#share-form').hidden = role !== 'owner';
+  $('#role').textContent = ROLE_LABELS[role];
+}
+
+function closeEvent(): void {
+  if (!open) return;
+  socket?.emit('leave', { event_id: open.id });
+  for (const unbind of open.unbind) unbind();
+  open.doc.destroy();
+  open = null;
+  $('#editor').hidden = true;
+}
+
+/** Tells the room you are here, and in which field. */
+function announce(): void {
+  if (open) socket?.emit('awareness', { event_id: open.id, state: { field: open.field } });
+}
+
+function showPresence(): void {
+  const names = [...(open?.present.values() ?? [])];
+  $('#presence').textContent = names.length ? `Also here: ${names.join(', ')}` : 'No one else is here';
+}
+
+function addVersion(version: VersionSummary): void {
+  const item = document.createElement('li');
+  item.value = version.version_number;
+  const changes = version.changes?.map((change) => change.field).join(', ');
+  item.textContent = `v${version.version_number} by ${version.created_by.username}${version.change_description ? `: ${version.change_description}` : ''}`;
+  if (changes) {
+    const detail = document.createElement('div');
+    detail.className = 'changes';
+    detail.textContent = `changed ${changes}`;
+    item.append(detail);
+  }
+  $('#history').prepend(item);
+}
+
+/** ISO time <-> the local "YYYY-MM-DDTHH:mm" a datetime-local input holds. */
+function toLocalInput(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+function fromLocalInput(value: string): string {
+  return new Date(value).toISOString();
+}
+
+// --- wiring ------------------------------------------------------------------------------------
+
+function onSubmit(selector: string, handle: (data: FormData, form: HTMLFormElement) => Promise<void>): void {
+  $<HTMLFormElement>(selector).addEventListener('submit', (event) => {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    handle(new FormData(form), form).catch(failed);
+  });
+}
+
+const text = (data: FormData, name: string) => String(data.get(name) ?? '');
+
+onSubmit('#login-form', async (data) => {
+  await api.login(text(data, 'username'), text(data, 'password'));
+  await enter();
+});
+
+onSubmit('#register-form', async (data) => {
+  await api.register(text(data, 'email'), text(data, 'username'), text(data, 'password'));
+  await enter();
+});
+
+onSubmit('#new-event-form', async (data, form) => {
+  const created = await api.post<{ id: number }>('/events', {
+    title: text(data, 'title'),
+    start_time: fromLocalInput(text(data, 'start_time')),
+    end_time: fromLocalInput(text(data, 'end_time')),
+  });
+  form.reset();
+  await listEvents();
+  await openEvent(created.id);
+});
+
+onSubmit('#share-form', async (data, form) => {
+  if (!open) return;
+  await api.post(`/events/${open.id}/share`, { user_id: Number(data.get('user_id')), role: text(data, 'role') });
+  form.reset();
+  status('Shared');
+});
+
+for (const field of TIME_FIELDS) {
+  $<HTMLInputElement>(`#field-${field}`).addEventListener('change', (event) => {
+    const value = (event.target as HTMLInputElement).value;
+    if (open && value) open.doc.getMap('event').set(field, fromLocalInput(value));
+  });
+}
+
+// Presence: which field you are in, for the others in the room.
+for (const element of document.querySelectorAll<HTMLElement>('[data-field]')) {
+  element.addEventListener('focus', () => {
+    if (!open) return;
+    open.field = element.dataset.field ?? null;
+    announce();
+  });
+}
+
+$('#save-version').addEventListener('click', async () => {
+  if (!open || !socket) return;
+  const ack = (await socket.emitWithAck('checkpoint', { event_id: open.id })) as Ack<{ version: number | null }>;
+  const problem = errorOf(ack);
+  if (problem) return status(problem.message, true);
+  const { version } = ack as { version: number | null };
+  status(version === null ? 'Nothing new to save' : `Saved as version ${version}`);
+});
+
+$('#close-event').addEventListener('click', () => closeEvent());
+
+$('#logout').addEventListener('click', () => {
+  api.logout().catch(failed).finally(leaveSession);
+});
+
+if (api.user) {
+  enter().catch((err) => {
+    if (err instanceof ApiError && err.status === 401) leaveSession();
+    else failed(err);
+  });
+}

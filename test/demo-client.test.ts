@@ -1,0 +1,122 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createUser, type TestUser } from './support/fixtures';
+import { startTestApp, type TestApp } from './support/test-app';
+
+/**
+ * The demo client (client-demo/) in a real headless Chromium against the real server: what a
+ * person sees when they log in and edit an event with others. Needs a Chromium binary: Debian's
+ * `chromium` package, or CHROMIUM_PATH. Without one the suite says so and is skipped.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((file) => existsSync(file));
+if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or set CHROMIUM_PATH): the demo client browser test is skipped');
+
+(CHROMIUM ? describe : describe.skip)('demo client, in a browser', () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [path.join(__dirname, '../client-demo/build.mjs')]);
+    // Versions only when asked for, so the one the test saves is version 2 however slow the run.
+    app = await startTestApp({ COLLAB_QUIET_MS: '600000', COLLAB_MAX_DELAY_MS: '600000' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** Uncaught errors in any page: none is expected. */
+  const pageErrors: Error[] = [];
+
+  async function openPage(): Promise<Page> {
+    const page = await browser.newPage();
+    // Fail at the step that waits in vain, well within the test's own timeout.
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (err) => pageErrors.push(err));
+    await page.goto(app.baseUrl);
+    return page;
+  }
+
+  async function logIn(page: Page, user: TestUser): Promise<void> {
+    await page.fill('#login-form [name=username]', user.username);
+    await page.fill('#login-form [name=password]', user.password);
+    await page.click('#login-form button');
+    await page.waitForSelector('#calendar:not([hidden])');
+  }
+
+  const description = (page: Page) => page.inputValue('#field-description');
+
+  it('registers, creates an event, and edits it live with an editor while a viewer watches', async () => {
+    const alice = await openPage();
+    await alice.fill('#register-form [name=email]', `alice${process.pid}@example.com`);
+    await alice.fill('#register-form [name=username]', `alice${process.pid}`);
+    await alice.fill('#register-form [name=password]', 'correct horse battery');
+    await alice.click('#register-form button');
+    await alice.waitForSelector('#calendar:not([hidden])');
+
+    await alice.fill('#new-event-form [name=title]', 'Launch party');
+    await alice.fill('#new-event-form [name=start_time]', '2026-09-01T18:00');
+    await alice.fill('#new-event-form [name=end_time]', '2026-09-01T22:00');
+    await alice.click('#new-event-form button');
+    await alice.waitForSelector('#editor:not([hidden])');
+    expect(await alice.textContent('#role')).toBe('you are the owner');
+    expect(await alice.inputValue('#field-title')).toBe('Launch party');
+
+    // Alice shares with Bob through the page; Carol gets view access through the API, as Alice.
+    const [bobUser, carolUser] = await Promise.all([createUser(app.api, 'bob'), createUser(app.api, 'carol')]);
+    await alice.fill('#share-form [name=user_id]', String(bobUser.id));
+    await alice.selectOption('#share-form [name=role]', 'editor');
+    await alice.click('#share-form button');
+    await alice.waitForSelector('#status:text("Shared")');
+    // The page keeps its session in sessionStorage (this file is compiled without the DOM's types).
+    const aliceToken: string = await alice.evaluate("JSON.parse(sessionStorage.getItem('neofi-demo-session')).access_token");
+    const events = await app.api.get('/events', { token: aliceToken });
+    const shared = await app.api.post(`/events/${events.body.items[0].id}/share`, { user_id: carolUser.id, role: 'viewer' }, { token: aliceToken });
+    expect(shared.status).toBe(201);
+
+    const [bob, carol] = await Promise.all([openPage(), openPage()]);
+    for (const [page, user] of [[bob, bobUser], [carol, carolUser]] as const) {
+      await logIn(page, user);
+      await page.click('#event-list button:text("Launch party")');
+      await page.waitForSelector('#editor:not([hidden])');
+    }
+    expect(await bob.textContent('#role')).toBe('you can edit');
+    expect(await carol.textContent('#role')).toBe('you can only view');
+    expect(await carol.getAttribute('#field-description', 'readonly')).not.toBeNull();
+
+    // Alice starts an agenda; then she types at its end while Bob types at its start, at once.
+    await alice.focus('#field-description');
+    await alice.keyboard.type('Agenda: ');
+    await bob.waitForFunction("document.querySelector('#field-description').value === 'Agenda: '");
+    await bob.focus('#field-description');
+    await Promise.all([
+      alice.keyboard.press('Control+End').then(() => alice.keyboard.type('Bring snacks.')),
+      bob.keyboard.press('Control+Home').then(() => bob.keyboard.type('DJ at nine. ')),
+    ]);
+    for (const page of [alice, bob, carol]) {
+      await page.waitForFunction("document.querySelector('#field-description').value === 'DJ at nine. Agenda: Bring snacks.'").catch(async (err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(await Promise.all([alice, bob, carol].map(description)))}`);
+      });
+    }
+    expect(await description(carol)).toBe(await description(alice));
+    expect(await description(bob)).toBe(await description(alice));
+    await alice.waitForSelector('#presence:has-text("in description")');
+
+    // Alice saves a version: it shows in everyone's history, with the field that changed.
+    await alice.waitForSelector('#status:text("All changes saved")');
+    await bob.waitForSelector('#status:text("All changes saved")');
+    await alice.click('#save-version');
+    await alice.waitForSelector('#status:text("Saved as version 2")');
+    for (const page of [alice, bob, carol]) await page.waitForSelector('#history li:has-text("v2") >> text=changed description');
+
+    // A viewer's typing goes nowhere.
+    await carol.focus('#field-description');
+    await carol.keyboard.type('HACKED');
+    expect(await description(carol)).toBe(await description(alice));
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
