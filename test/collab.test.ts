@@ -1,12 +1,13 @@
+import { DriverException } from '@mikro-orm/core';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import * as Y from 'yjs';
 import { EventDocumentUpdate } from '../src/db/entities';
+import { isUnreachable } from '../src/db/unreachable';
 import { captureUpdate, loadDocument } from '../src/documents/mapping';
 import { DocumentStore } from '../src/documents/store';
 import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
-import { isUnreachable } from '../src/collab/update-log';
 import { proxyDatabase } from './support/tcp-proxy';
 import { createTestDatabase, startTestApp, type TestApp } from './support/test-app';
 
@@ -497,8 +498,19 @@ describe('a lost database connection', () => {
   it('is told apart from a refused statement: only the first is retried', () => {
     const sqlError = (code: string) => Object.assign(new pg.DatabaseError('failed', 0, 'error'), { code });
     const refusedEverywhere = Object.assign(new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')]), { code: 'ECONNREFUSED' });
-    const retried = [new Error('Connection terminated unexpectedly'), refusedEverywhere, sqlError('08006'), sqlError('57P01'), sqlError('53300')];
-    const refused = [sqlError('23503'), sqlError('42P01'), sqlError('22P02'), new TypeError('a bug')];
+    // MikroORM rethrows driver errors as its own, with the statement in front and the code copied.
+    const fromOrm = (message: string, code?: string) => new DriverException(Object.assign(new Error(message), code ? { code } : {}));
+    const retried = [
+      new Error('Connection terminated unexpectedly'),
+      refusedEverywhere,
+      sqlError('08006'),
+      sqlError('57P01'),
+      sqlError('53300'),
+      fromOrm('select 1 - Connection terminated unexpectedly'),
+      fromOrm('Knex: Timeout acquiring a connection. The pool is probably full.'),
+      fromOrm('select 1 - the database system is shutting down', '57P01'),
+    ];
+    const refused = [sqlError('23503'), sqlError('42P01'), sqlError('22P02'), new TypeError('a bug'), new Error('Query values must be an array'), fromOrm('insert - violates foreign key', '23503')];
     expect(retried.map(isUnreachable)).toEqual(retried.map(() => true));
     expect(refused.map(isUnreachable)).toEqual(refused.map(() => false));
   });

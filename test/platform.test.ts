@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from '../src/config';
-import { startTestApp, type TestApp } from './support/test-app';
+import { createUser } from './support/fixtures';
+import { proxyDatabase } from './support/tcp-proxy';
+import { createTestDatabase, startTestApp, type TestApp } from './support/test-app';
 
 describe('configuration', () => {
   it('refuses to start in production without a strong JWT secret', () => {
@@ -104,4 +106,31 @@ describe('the running app', () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.body.error.code).toBe('method_not_allowed');
   });
+});
+
+describe('an unreachable database', () => {
+  it('answers 503 with Retry-After within seconds, and serves again once the database is back', async () => {
+    const database = await createTestDatabase();
+    const proxy = await proxyDatabase(database.url);
+    const app = await startTestApp({ DATABASE_URL: proxy.url }, database);
+    try {
+      const user = await createUser(app.api, 'outage');
+      await proxy.cut();
+      const started = Date.now();
+      const refused = await app.api.get('/events', { token: user.token });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('service_unavailable');
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect((await fetch(`${app.baseUrl}/health`)).status).toBe(503);
+
+      await proxy.restore();
+      expect((await app.api.get('/events', { token: user.token })).status).toBe(200);
+    } finally {
+      await proxy.restore();
+      await app.close();
+      await proxy.close();
+      await database.drop();
+    }
+  }, 60_000);
 });

@@ -9,7 +9,8 @@ import type { Services } from '../app';
 import type { Role } from '../db/entities';
 import type { DocumentStore } from '../documents/store';
 import type { CommittedChange } from '../events/feed';
-import { AppError, Forbidden, NotFound, Unauthorized } from '../http/errors';
+import { isUnreachable } from '../db/unreachable';
+import { AppError, Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
 import { parse } from '../http/validation';
 import { hasRole } from '../permissions/access';
@@ -475,6 +476,7 @@ function connectError(err: AppError): Error & { data?: unknown } {
 }
 
 function toCollabError(err: unknown, logger: Logger): CollabError {
+  if (isUnreachable(err)) err = new ServiceUnavailable();
   if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
   logger.error({ err }, 'collab request failed');
   return { code: 'internal_error', message: 'Internal server error' };

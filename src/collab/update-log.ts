@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { isUnreachable } from '../db/unreachable';
 
 /** An acknowledged live edit, as the log stores it. */
 export interface NewUpdate {
@@ -119,25 +120,6 @@ export class UpdateLog {
       values: [rows.map((row) => row.eventId), rows.map((row) => row.authorId), rows.map((row) => Buffer.from(row.update.buffer, row.update.byteOffset, row.update.byteLength))],
     });
   }
-}
-
-/** SQLSTATEs of a server that cannot take the statement now but may soon: shutting down, starting up, full. */
-const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
-/** Network failures as Node reports them, also on an AggregateError when every address of a host failed. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/**
- * Whether an error means the database could not be reached (worth retrying), rather than that it
- * refused the statement: a connection exception (SQLSTATE class 08), a server shutting down,
- * starting up or out of connections, a network failure, or the driver's own connection errors,
- * which are plain Errors ("Connection terminated unexpectedly"). A bug of ours (a TypeError, say)
- * is not retried for ever.
- */
-export function isUnreachable(err: unknown): boolean {
-  if (err instanceof pg.DatabaseError) return err.code?.startsWith('08') === true || TRANSIENT_SQLSTATES.has(err.code ?? '');
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  return err instanceof Error && err.constructor === Error;
 }
 
 function isForeignKeyViolation(err: unknown): boolean {

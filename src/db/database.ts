@@ -36,6 +36,8 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
         // knex, under the ORM, writes its warnings (a lost pooled connection, say) with console.log:
         // they go to the structured log instead.
         driverOptions: {
+          // A request waits this long for a connection (knex's default is 60 s), then gets a 503.
+          acquireConnectionTimeout: 5_000,
           log: {
             warn: (message: unknown) => logger.warn({ knex: message }, 'database client warning'),
             error: (message: unknown) => logger.error({ knex: message }, 'database client error'),

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { isUnreachable } from '../db/unreachable';
 
 /**
  * Every error a client can see is one of these, rendered by `errorMiddleware` as
@@ -59,6 +60,16 @@ export class PayloadTooLarge extends AppError {
   }
 }
 
+/** The database cannot be reached: a client may try again shortly (see Retry-After). */
+export class ServiceUnavailable extends AppError {
+  constructor(message = 'The database is unreachable; try again shortly') {
+    super(503, 'service_unavailable', message);
+  }
+}
+
+/** Seconds a client is asked to wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = 5;
+
 export class UnsupportedMediaType extends AppError {
   constructor(message: string) {
     super(415, 'unsupported_media_type', message);
@@ -109,11 +120,14 @@ export function errorMiddleware(logger: Logger): Middleware {
         throw new AppError(ctx.status, CODE_BY_STATUS[ctx.status] ?? 'bad_request', allowed ? `Use ${allowed} here` : `${ctx.method} is not supported`);
       }
     } catch (err) {
-      const { status, body } = render(err);
-      if (status >= 500) logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+      const unreachable = isUnreachable(err);
+      const { status, body } = render(unreachable ? new ServiceUnavailable() : err);
+      if (unreachable) logger.warn({ err, method: ctx.method, path: ctx.path }, 'database unreachable');
+      else if (status >= 500) logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body = body;
       if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      if (status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     }
   };
 }

@@ -50,6 +50,11 @@ function operation(route: Route): ZodOpenApiOperationObject {
   if (route.params || route.query || route.body) {
     responses['422'] ??= { description: 'Invalid input; `details.fields` names each problem', content: errorContent };
   }
+  responses['503'] ??= {
+    description: 'The database is unreachable; try again after `Retry-After` seconds',
+    content: errorContent,
+    headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'string' } } },
+  };
 
   const formats = route.bodyFormats ?? ['json'];
   const mediaTypes = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;

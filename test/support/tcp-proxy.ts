@@ -40,7 +40,7 @@ export async function proxyDatabase(databaseUrl: string): Promise<DatabaseProxy>
       // Closed, the port refuses connections (ECONNREFUSED) until restore listens again.
       return new Promise((resolve) => server.close(() => resolve()));
     },
-    restore: () => listen(port),
+    restore: () => (server.listening ? Promise.resolve() : listen(port)),
     close() {
       dropAll();
       return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
