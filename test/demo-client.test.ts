@@ -119,4 +119,36 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     expect(await description(carol)).toBe(await description(alice));
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('keeps editing when the access token expires: it refreshes once and resends what was refused', async () => {
+    const shortLived = await startTestApp({ ACCESS_TOKEN_TTL: '2s', COLLAB_QUIET_MS: '600000', COLLAB_MAX_DELAY_MS: '600000' });
+    try {
+      const user = await createUser(shortLived.api, 'dana');
+      const page = await browser.newPage();
+      page.setDefaultTimeout(10_000);
+      page.on('pageerror', (err) => pageErrors.push(err));
+      await page.goto(shortLived.baseUrl);
+      await logIn(page, user);
+      await page.fill('#new-event-form [name=title]', 'Retro');
+      await page.fill('#new-event-form [name=start_time]', '2026-10-01T10:00');
+      await page.fill('#new-event-form [name=end_time]', '2026-10-01T11:00');
+      await page.click('#new-event-form button');
+      await page.waitForSelector('#editor:not([hidden])');
+
+      // Time has to pass for the token to expire; nothing to wait for but the clock.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await page.focus('#field-description');
+      await page.keyboard.type('Written after expiry.');
+      await page.waitForSelector('#status:text("All changes saved")');
+      await page.click('#save-version');
+      await page.waitForSelector('#status:text("Saved as version 2")');
+
+      const login = await shortLived.api.post('/auth/login', { username: user.username, password: user.password });
+      const events = await shortLived.api.get('/events', { token: login.body.access_token });
+      expect(events.body.items[0].description).toBe('Written after expiry.');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await shortLived.close();
+    }
+  }, 60_000);
 });

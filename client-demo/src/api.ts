@@ -26,6 +26,8 @@ const STORAGE_KEY = 'neofi-demo-session';
 
 export class Api {
   private tokens: Tokens | null = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
+  /** The refresh under way: a refresh token works once, and a second use would end the session. */
+  private refreshing: Promise<void> | null = null;
 
   get user(): User | null {
     return this.tokens?.user ?? null;
@@ -53,8 +55,15 @@ export class Api {
     }
   }
 
-  /** Swaps the refresh token for a new pair (the old one stops working). */
-  async refresh(): Promise<void> {
+  /** Swaps the refresh token for a new pair (the old one stops working); callers at once share one swap. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.swapTokens().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async swapTokens(): Promise<void> {
     if (!this.tokens) throw new ApiError(401, 'unauthorized', 'Log in first');
     try {
       this.keep(await this.request<Tokens>('POST', '/auth/refresh', { refresh_token: this.tokens.refresh_token }, false));

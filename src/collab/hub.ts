@@ -475,8 +475,8 @@ function connectError(err: AppError): Error & { data?: unknown } {
   return Object.assign(new Error(err.message), { data: { code: err.code } });
 }
 
-function toCollabError(err: unknown, logger: Logger): CollabError {
-  if (isUnreachable(err)) err = new ServiceUnavailable();
+function toCollabError(thrown: unknown, logger: Logger): CollabError {
+  const err = isUnreachable(thrown) ? new ServiceUnavailable() : thrown;
   if (err instanceof AppError) return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
   logger.error({ err }, 'collab request failed');
   return { code: 'internal_error', message: 'Internal server error' };

@@ -15,6 +15,6 @@ export function demoClientMiddleware(directory = clientDirectory()): Middleware 
 /** client-demo/dist of the project this file belongs to, whether it runs from src/ or dist/. */
 function clientDirectory(): string {
   let directory = __dirname;
-  while (!existsSync(path.join(directory, 'package.json'))) directory = path.dirname(directory);
+  while (!existsSync(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) directory = path.dirname(directory);
   return path.join(directory, 'client-demo', 'dist');
 }
