@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import * as Y from 'yjs';
-import type { ClientToServerEvents, JoinResult, ServerToClientEvents } from '../../src/collab/protocol';
+import type { Ack, ClientToServerEvents, CollabError, JoinResult, ServerToClientEvents } from '../../src/collab/protocol';
 import { Api, ApiError } from './api';
 import { bindText } from './text-binding';
 
@@ -8,7 +8,6 @@ import { bindText } from './text-binding';
 
 type CollabSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Role = JoinResult['role'];
-type Ack<T> = T | { error: { code: string; message: string } };
 
 interface EventSummary {
   id: number;
@@ -46,7 +45,7 @@ function failed(err: unknown): void {
   status(err instanceof Error ? err.message : String(err), true);
 }
 
-function errorOf<T>(ack: Ack<T>): { code: string; message: string } | null {
+function errorOf<T>(ack: Ack<T>): CollabError | null {
   return typeof ack === 'object' && ack !== null && 'error' in ack ? ack.error : null;
 }
 
@@ -165,7 +164,7 @@ async function openEvent(id: number): Promise<void> {
 async function join(id: number): Promise<void> {
   if (!socket || !open) return;
   const doc = open.doc;
-  const ack = (await socket.emitWithAck('join', { event_id: id, state_vector: Y.encodeStateVector(doc) })) as Ack<JoinResult>;
+  const ack = await socket.emitWithAck('join', { event_id: id, state_vector: Y.encodeStateVector(doc) });
   const problem = errorOf(ack);
   if (problem) throw new Error(problem.message);
   const joined = ack as JoinResult;
@@ -304,7 +303,7 @@ for (const element of document.querySelectorAll<HTMLElement>('[data-field]')) {
 
 $('#save-version').addEventListener('click', async () => {
   if (!open || !socket) return;
-  const ack = (await socket.emitWithAck('checkpoint', { event_id: open.id })) as Ack<{ version: number | null }>;
+  const ack = await socket.emitWithAck('checkpoint', { event_id: open.id });
   const problem = errorOf(ack);
   if (problem) return status(problem.message, true);
   const { version } = ack as { version: number | null };
