@@ -32,12 +32,12 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
   /** Uncaught errors in any page: none is expected. */
   const pageErrors: Error[] = [];
 
-  async function openPage(): Promise<Page> {
+  async function openPage(baseUrl = app.baseUrl): Promise<Page> {
     const page = await browser.newPage();
     // Fail at the step that waits in vain, well within the test's own timeout.
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (err) => pageErrors.push(err));
-    await page.goto(app.baseUrl);
+    await page.goto(baseUrl);
     return page;
   }
 
@@ -124,10 +124,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     const shortLived = await startTestApp({ ACCESS_TOKEN_TTL: '2s', COLLAB_QUIET_MS: '600000', COLLAB_MAX_DELAY_MS: '600000' });
     try {
       const user = await createUser(shortLived.api, 'dana');
-      const page = await browser.newPage();
-      page.setDefaultTimeout(10_000);
-      page.on('pageerror', (err) => pageErrors.push(err));
-      await page.goto(shortLived.baseUrl);
+      const page = await openPage(shortLived.baseUrl);
       await logIn(page, user);
       await page.fill('#new-event-form [name=title]', 'Retro');
       await page.fill('#new-event-form [name=start_time]', '2026-10-01T10:00');
