@@ -4,8 +4,9 @@
  *
  * Scenarios: one room with 1 editor and 50, 200 and 500 viewers; 100 rooms of 5 clients
  * (1 editor, 4 viewers). For each: fan-out latency (editor's keystroke -> its update frame reaches
- * a viewer) p50/p99 at a steady typing rate, updates per second through a burst, and the server's
- * memory. Our figures are durable (every update in PostgreSQL before its ack); Hocuspocus runs
+ * a viewer) p50/p99 at a steady typing rate, and its p50 to the first viewer of the room to have it
+ * (the rest of the spread is the server's writes and this process reading them, one viewer after
+ * another); updates per second through a burst, and the server's memory. Our figures are durable (every update in PostgreSQL before its ack); Hocuspocus runs
  * with its defaults (documents in memory only).
  *
  * Editors are full clients (socket.io-client + Yjs; HocuspocusProvider). Viewers are minimal
@@ -19,6 +20,10 @@
  *   npm run bench:realtime                    all scenarios
  *   BENCH_SCENARIOS=1x50,100x5 BENCH_ROUNDS=5 npm run bench:realtime
  *   BENCH_DATABASE_URL=postgres://... npm run bench:realtime    (default: an embedded PostgreSQL)
+ *   BENCH_BASELINE=/path/to/other/checkout npm run bench:realtime
+ *
+ * BENCH_BASELINE adds a third server to every round: this project as built in another checkout
+ * (after `npm run build` there), to compare a change with the code before it side by side.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -71,11 +76,11 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-function spawnServer(script: string, env: Record<string, string>): Promise<ServerProcess> {
+function spawnServer(script: string, env: Record<string, string>, root = ROOT): Promise<ServerProcess> {
   // BENCH_SERVER_FLAGS (e.g. --cpu-prof) are node flags for the servers only.
   const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
   const child: ChildProcess = spawn(process.execPath, [...flags, script], {
-    cwd: ROOT,
+    cwd: root,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -121,11 +126,20 @@ interface Room {
   close(): void;
 }
 
+/** Takes one delivery's latency; `firstViewer` when no other viewer of the room had it before. */
+type Recorder = (latencyMs: number, firstViewer: boolean) => void;
+
 interface Target {
   name: string;
   start(): Promise<ServerProcess>;
-  openRoom(server: ServerProcess, index: number, viewers: number, record: (latencyMs: number) => void): Promise<Room>;
+  openRoom(server: ServerProcess, index: number, viewers: number, record: Recorder): Promise<Room>;
   prepare?(server: ServerProcess, rooms: number): Promise<void>;
+}
+
+/** A room's keystrokes: when each was sent, and how many have reached at least one viewer. */
+class Keystrokes {
+  readonly sentAt: number[] = [];
+  reachedAnyViewer = 0;
 }
 
 /** Counts the keystrokes that reached a viewer, recording each one's latency. */
@@ -133,12 +147,15 @@ class Arrivals {
   private count = 0;
 
   constructor(
-    private readonly sentAt: number[],
-    private readonly record: (latencyMs: number) => void,
+    private readonly keystrokes: Keystrokes,
+    private readonly record: Recorder,
   ) {}
 
   arrived(): void {
-    this.record(performance.now() - this.sentAt[this.count]);
+    // Each viewer sees the keystrokes in order, so the first to see this one finds it next in line.
+    const firstViewer = this.keystrokes.reachedAnyViewer === this.count;
+    if (firstViewer) this.keystrokes.reachedAnyViewer += 1;
+    this.record(performance.now() - this.keystrokes.sentAt[this.count], firstViewer);
     this.count += 1;
   }
 
@@ -232,13 +249,17 @@ const HOCUSPOCUS_SYNC = 0;
 const HOCUSPOCUS_AUTH = 2;
 
 class Ours implements Target {
-  name = 'ours';
   private databaseUrl!: string;
   private editorToken!: string;
   private viewerToken!: string;
   private eventIds: number[] = [];
 
-  constructor(private readonly serverUrl: string) {}
+  /** `root` is the checkout whose build runs: this one, or BENCH_BASELINE. */
+  constructor(
+    private readonly serverUrl: string,
+    readonly name = 'ours',
+    private readonly root = ROOT,
+  ) {}
 
   async start(): Promise<ServerProcess> {
     this.databaseUrl = await createDatabase(this.serverUrl);
@@ -251,7 +272,7 @@ class Ours implements Target {
       // info: the 'listening' line carries the URL.
       LOG_LEVEL: 'info',
       COLLAB_ADAPTER: process.env.BENCH_ADAPTER ?? 'postgres',
-    });
+    }, this.root);
   }
 
   async prepare(server: ServerProcess, rooms: number): Promise<void> {
@@ -281,9 +302,10 @@ class Ours implements Target {
     }
   }
 
-  async openRoom(server: ServerProcess, index: number, viewers: number, record: (latencyMs: number) => void): Promise<Room> {
+  async openRoom(server: ServerProcess, index: number, viewers: number, record: Recorder): Promise<Room> {
     const eventId = this.eventIds[index];
-    const sentAt: number[] = [];
+    const keystrokes = new Keystrokes();
+    const { sentAt } = keystrokes;
     const ackLatencies: number[] = [];
     const socket: Socket = io(`${server.url}/collab`, { auth: { token: this.editorToken }, transports: ['websocket'], forceNew: true, reconnection: false });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
@@ -291,7 +313,7 @@ class Ours implements Target {
     const joined: any = await socket.emitWithAck('join', { event_id: eventId });
     Y.applyUpdate(doc, new Uint8Array(joined.state));
     const text = doc.getMap('event').get('description') as Y.Text;
-    const arrivals = Array.from({ length: viewers }, () => new Arrivals(sentAt, record));
+    const arrivals = Array.from({ length: viewers }, () => new Arrivals(keystrokes, record));
     const sockets = await Promise.all(arrivals.map((viewer) => socketIoViewer(server.url, this.viewerToken, eventId, viewer)));
     let pending: Uint8Array | null = null;
     doc.on('update', (update: Uint8Array) => (pending = update));
@@ -320,16 +342,17 @@ class Hocuspocus implements Target {
     return spawnServer('dist/bench/hocuspocus-server.js', {});
   }
 
-  async openRoom(server: ServerProcess, index: number, viewers: number, record: (latencyMs: number) => void): Promise<Room> {
+  async openRoom(server: ServerProcess, index: number, viewers: number, record: Recorder): Promise<Room> {
     const name = `room-${index}`;
-    const sentAt: number[] = [];
+    const keystrokes = new Keystrokes();
+    const { sentAt } = keystrokes;
     const doc = new Y.Doc();
     const websocketProvider = new HocuspocusProviderWebsocket({ url: server.url, WebSocketPolyfill: WebSocket });
     const provider = new HocuspocusProvider({ websocketProvider, name, document: doc });
     provider.attach();
     await new Promise<void>((resolve) => provider.on('synced', () => resolve()));
     const text = doc.getText('description');
-    const arrivals = Array.from({ length: viewers }, () => new Arrivals(sentAt, record));
+    const arrivals = Array.from({ length: viewers }, () => new Arrivals(keystrokes, record));
     const sockets = await Promise.all(arrivals.map((viewer) => hocuspocusViewer(server.url, name, viewer)));
     return {
       sentAt,
@@ -354,6 +377,8 @@ class Hocuspocus implements Target {
 interface Result {
   p50: number;
   p99: number;
+  /** Latency to the first viewer of the room that has a keystroke: the server's part of the fan-out. */
+  firstViewerP50: number;
   ackP50?: number;
   ackP99?: number;
   updatesPerSecond: number;
@@ -370,8 +395,13 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
     await settle();
     const baseline = server.rssMiB();
     const latencies: number[] = [];
+    const firstViewerLatencies: number[] = [];
     let recording = false;
-    const record = (latency: number) => recording && latencies.push(latency);
+    const record: Recorder = (latency, firstViewer) => {
+      if (!recording) return;
+      latencies.push(latency);
+      if (firstViewer) firstViewerLatencies.push(latency);
+    };
     const rooms: Room[] = [];
     for (let n = 0; n < scenario.rooms; n += 1) rooms.push(await target.openRoom(server, n, scenario.viewersPerRoom, record));
     progress(`${target.name}: ${scenario.rooms * (scenario.viewersPerRoom + 1)} clients in`);
@@ -401,6 +431,7 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
     return {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
+      firstViewerP50: percentile(firstViewerLatencies, 50),
       ...(ackLatencies.length ? { ackP50: percentile(ackLatencies, 50), ackP99: percentile(ackLatencies, 99) } : {}),
       updatesPerSecond: (scenario.burst * scenario.rooms) / elapsed,
       cpuPerUpdateUs,
@@ -433,6 +464,7 @@ function medians(results: Result[]): Result {
   return {
     p50: median((result) => result.p50),
     p99: median((result) => result.p99),
+    firstViewerP50: median((result) => result.firstViewerP50),
     ...(results[0].ackP50 === undefined ? {} : { ackP50: median((result) => result.ackP50), ackP99: median((result) => result.ackP99) }),
     updatesPerSecond: median((result) => result.updatesPerSecond),
     cpuPerUpdateUs: median((result) => result.cpuPerUpdateUs),
@@ -493,32 +525,54 @@ async function main(): Promise<void> {
     : await startEmbeddedPostgres({ dataDir: path.join(tmpdir(), `neofi-bench-pg-${randomBytes(4).toString('hex')}`), port: await freePort(), persistent: false });
   serverUrl ??= embedded!.url;
 
-  const targets: Target[] = [new Hocuspocus(), new Ours(serverUrl)];
-  const rows: string[] = [];
+  const baselineRoot = process.env.BENCH_BASELINE && path.resolve(process.env.BENCH_BASELINE);
+  const targets: Target[] = [new Hocuspocus(), new Ours(serverUrl), ...(baselineRoot ? [new Ours(serverUrl, 'baseline', baselineRoot)] : [])];
+  const tables = { hocuspocus: [] as string[], baseline: [] as string[] };
   try {
     for (const scenario of scenarios) {
       console.error(`scenario ${scenario.name}: ${scenario.rooms} room(s) x (1 editor + ${scenario.viewersPerRoom} viewers)`);
-      const runs: { theirs: Result; ours: Result }[] = [];
+      const runs: Result[][] = [];
       for (let round = 1; round <= ROUNDS; round += 1) {
         progress(`round ${round} of ${ROUNDS}`);
-        runs.push({ theirs: await measure(targets[0], scenario), ours: await measure(targets[1], scenario) });
+        const results: Result[] = [];
+        for (const target of targets) results.push(await measure(target, scenario));
+        runs.push(results);
       }
-      const [theirs, ours] = [medians(runs.map((run) => run.theirs)), medians(runs.map((run) => run.ours))];
-      const row = (metric: string, a: number, b: number, digits = 2, lowerIsBetter = true) =>
-        rows.push(`| ${scenario.name} | ${metric} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)}${lowerIsBetter ? '' : ' (higher is better)'} |`);
-      row('fan-out p50 (ms)', ours.p50, theirs.p50);
-      row('fan-out p99 (ms)', ours.p99, theirs.p99);
-      row('updates/s (burst)', ours.updatesPerSecond, theirs.updatesPerSecond, 0, false);
-      row('server CPU per update (µs)', ours.cpuPerUpdateUs, theirs.cpuPerUpdateUs, 0);
-      row('server RSS (MiB)', ours.rssMiB, theirs.rssMiB, 1);
-      row('RSS per room (MiB)', ours.rssPerRoomMiB, theirs.rssPerRoomMiB, 2);
-      rows.push(`| ${scenario.name} | durable ack p50 / p99 (ms), ours only | ${ours.ackP50?.toFixed(2)} / ${ours.ackP99?.toFixed(2)} | - | - |`);
+      const [theirs, ours, baseline] = targets.map((_, index) => medians(runs.map((results) => results[index])));
+      tables.hocuspocus.push(...compare(scenario.name, ours, theirs));
+      if (baseline) tables.baseline.push(...compare(scenario.name, ours, baseline));
     }
   } finally {
     await embedded?.stop();
   }
   console.log(`\nNode ${process.version}, ${LATENCY_SECONDS} s of steady typing per scenario, medians of ${ROUNDS} rounds; ratio = ours / Hocuspocus\n`);
-  console.log('| scenario | metric | ours | Hocuspocus 3.4.4 | ratio |');
+  printTable('Hocuspocus 3.4.4', tables.hocuspocus);
+  if (baselineRoot) {
+    console.log(`\nThe same against the baseline, ${baselineRoot}; ratio = ours / baseline\n`);
+    printTable('baseline', tables.baseline);
+  }
+}
+
+/** Table rows comparing our figures with another server's. */
+function compare(scenario: string, ours: Result, other: Result): string[] {
+  const row = (metric: string, a: number, b: number, digits = 2, lowerIsBetter = true) =>
+    `| ${scenario} | ${metric} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)}${lowerIsBetter ? '' : ' (higher is better)'} |`;
+  return [
+    row('fan-out p50 (ms)', ours.p50, other.p50),
+    row('fan-out p99 (ms)', ours.p99, other.p99),
+    row('fan-out p50 to the first viewer (ms)', ours.firstViewerP50, other.firstViewerP50),
+    row('updates/s (burst)', ours.updatesPerSecond, other.updatesPerSecond, 0, false),
+    row('server CPU per update (µs)', ours.cpuPerUpdateUs, other.cpuPerUpdateUs, 0),
+    row('server RSS (MiB)', ours.rssMiB, other.rssMiB, 1),
+    row('RSS per room (MiB)', ours.rssPerRoomMiB, other.rssPerRoomMiB, 2),
+    other.ackP50 === undefined
+      ? `| ${scenario} | durable ack p50 / p99 (ms), ours only | ${ours.ackP50?.toFixed(2)} / ${ours.ackP99?.toFixed(2)} | - | - |`
+      : row('durable ack p50 (ms)', ours.ackP50!, other.ackP50),
+  ];
+}
+
+function printTable(other: string, rows: string[]): void {
+  console.log(`| scenario | metric | ours | ${other} | ratio |`);
   console.log('| --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
 }

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { captureUpdate, createDocument, loadDocument, typedFields } from '../src/documents/mapping';
+import { captureUpdate, createDocument, keepsTextsValid, loadDocument, typedFields, type Typing } from '../src/documents/mapping';
 
 /**
  * Which updates the hub may apply straight to a room's document (typing) and which must be tried
@@ -18,30 +18,32 @@ describe('typedFields', () => {
   /** A client's copy of the server's document. */
   const client = () => loadDocument(Y.encodeStateAsUpdate(server));
   const edit = (doc: Y.Doc, change: (map: Y.Map<any>) => void) => captureUpdate(doc, () => doc.transact(() => change(doc.getMap('event'))))!;
-  const classify = (change: (map: Y.Map<any>) => void) => {
-    const fields = typedFields(server, edit(client(), change));
-    return fields && [...fields].sort();
+  const classifyUpdate = (update: Uint8Array) => {
+    const typing = typedFields(server, update);
+    return typing && Object.fromEntries(typing);
   };
+  const classify = (change: (map: Y.Map<any>) => void) => classifyUpdate(edit(client(), change));
+  const fieldsOf = (typing: Typing | null) => typing && [...typing.keys()];
 
-  it('names the texts that keystrokes insert into or delete from', () => {
-    expect(classify((map) => map.get('description').insert(6, '!'))).toEqual(['description']);
-    expect(classify((map) => map.get('title').insert(0, 'Q3 '))).toEqual(['title']);
-    expect(classify((map) => map.get('title').delete(0, 8))).toEqual(['title']);
+  it('names the texts that keystrokes insert into or delete from, and how much they insert', () => {
+    expect(classify((map) => map.get('description').insert(6, '!'))).toEqual({ description: { inserted: 1, deletes: false } });
+    expect(classify((map) => map.get('title').insert(0, 'Q3 '))).toEqual({ title: { inserted: 3, deletes: false } });
+    expect(classify((map) => map.get('title').delete(0, 8))).toEqual({ title: { inserted: 0, deletes: true } });
     // An empty text has no characters to build on: the insert names the text itself.
-    expect(classify((map) => map.get('location').insert(0, 'Room 4'))).toEqual(['location']);
+    expect(classify((map) => map.get('location').insert(0, 'Room 4'))).toEqual({ location: { inserted: 6, deletes: false } });
     expect(
       classify((map) => {
         map.get('title').insert(8, ' v2');
         map.get('description').delete(0, 1);
       }),
-    ).toEqual(['description', 'title']);
+    ).toEqual({ title: { inserted: 3, deletes: false }, description: { inserted: 0, deletes: true } });
   });
 
   it('follows keystrokes that build on each other within one update', () => {
     const doc = client();
     const text = doc.getMap('event').get('description') as Y.Text;
     const updates = ['a', 'b', 'c'].map((letter) => captureUpdate(doc, () => text.insert(0, letter))!);
-    expect(typedFields(server, Y.mergeUpdates(updates))).toEqual(new Set(['description']));
+    expect(classifyUpdate(Y.mergeUpdates(updates))).toEqual({ description: { inserted: 3, deletes: false } });
   });
 
   it('leaves everything else to the full check', () => {
@@ -82,9 +84,40 @@ describe('typedFields', () => {
     // Typing after a known character, but after an unseen edit of the same client elsewhere.
     expect(typedFields(here, captureUpdate(doc, () => (doc.getMap('event').get('title') as Y.Text).insert(8, '!'))!)).toBeNull();
     Y.applyUpdate(here, first);
-    expect(typedFields(here, second)).toEqual(new Set(['description']));
+    expect(fieldsOf(typedFields(here, second))).toEqual(['description']);
     // Deleting characters `here` has never seen, of a client it knows.
     expect(typedFields(here, captureUpdate(doc, () => text.delete(6, 3))!)).toBeNull();
-    expect(typedFields(here, captureUpdate(doc, () => text.delete(0, 1))!)).toEqual(new Set(['description']));
+    expect(fieldsOf(typedFields(here, captureUpdate(doc, () => text.delete(0, 1))!))).toEqual(['description']);
   });
 });
+
+/** Which keystrokes the hub may relay before integrating them: those that cannot break a rule. */
+describe('keepsTextsValid', () => {
+  const server = createDocument({
+    title: 'Planning',
+    description: 'x'.repeat(9_998),
+    location: null,
+    start_time: '2026-06-01T09:00:00.000Z',
+    end_time: '2026-06-01T10:00:00.000Z',
+    is_recurring: false,
+    recurrence_pattern: null,
+  });
+  const typing = (change: (map: Y.Map<any>) => void) => {
+    const doc = loadDocument(Y.encodeStateAsUpdate(server));
+    return typedFields(server, captureUpdate(doc, () => change(doc.getMap('event')))!)!;
+  };
+
+  it('holds for inserts that keep every text within its limit', () => {
+    expect(keepsTextsValid(server, typing((map) => map.get('title').insert(8, ' v2')))).toBe(true);
+    expect(keepsTextsValid(server, typing((map) => map.get('description').insert(0, 'ab')))).toBe(true);
+    expect(keepsTextsValid(server, typing((map) => map.get('location').insert(0, '   ')))).toBe(true);
+  });
+
+  it('does not hold for deletions, which may blank a title, or for a text grown past its limit', () => {
+    expect(keepsTextsValid(server, typing((map) => map.get('title').delete(0, 1)))).toBe(false);
+    expect(keepsTextsValid(server, typing((map) => map.get('description').delete(0, 1)))).toBe(false);
+    expect(keepsTextsValid(server, typing((map) => map.get('description').insert(0, 'abc')))).toBe(false);
+    expect(keepsTextsValid(server, typing((map) => map.get('title').insert(0, 'y'.repeat(193))))).toBe(false);
+  });
+});
+

@@ -1,4 +1,4 @@
-import { PacketType, type Encoder } from 'socket.io-parser';
+import { PacketType } from 'socket.io-parser';
 import type { Socket } from 'socket.io';
 
 /**
@@ -19,17 +19,25 @@ export interface EncodedEvent {
 }
 
 /**
- * Encodes a server event once for many recipients. Socket.IO's broadcast does this only for events
- * without binary: an event carrying a Yjs update is encoded again for every recipient, as two
- * frames, and the second waits for the first's write to complete. Here every frame is built once
- * and each WebSocket recipient gets them in a single write, exactly the bytes Socket.IO would have
- * sent. Like Socket.IO's own precomputed frames, this needs perMessageDeflate off (its default).
+ * Encodes the `update` event once for many recipients. Socket.IO's broadcast does this only for
+ * events without binary: an event carrying a Yjs update is encoded again for every recipient, as
+ * two frames, and the second waits for the first's write to complete. Here every frame is built
+ * once and each WebSocket recipient gets them in a single write, exactly the bytes Socket.IO would
+ * have sent. The header is written out rather than run through Socket.IO's encoder (a search for
+ * binary, a copy of the payload, JSON): it differs between updates only in the event id, and
+ * this is the one message every keystroke sends to every viewer. Like Socket.IO's own
+ * precomputed frames, this needs perMessageDeflate off (its default).
  */
-export function encodeEvent(encoder: Encoder, namespace: string, event: string, payload: unknown): EncodedEvent {
-  const packets: (string | Buffer)[] = encoder.encode({ type: PacketType.EVENT, nsp: namespace, data: [event, payload] });
-  // A text packet is an engine.io "message" (type 4); binary attachments go out as they are.
-  const frames = packets.map((packet) => (typeof packet === 'string' ? webSocketFrame(TEXT, Buffer.from(`4${packet}`)) : webSocketFrame(BINARY, packet)));
-  return { packets, frames: [Buffer.concat(frames)] };
+export function encodeUpdate(namespace: string, eventId: number, update: Uint8Array): EncodedEvent {
+  // A binary event with one attachment, as socket.io-parser writes it: `51-<namespace>,<JSON>`.
+  const header = `${PacketType.BINARY_EVENT}1-${namespace},["update",{"event_id":${eventId},"update":{"_placeholder":true,"num":0}}]`;
+  const attachment = Buffer.from(update.buffer, update.byteOffset, update.byteLength);
+  // The text packet is an engine.io "message" (type 4); the attachment goes out as it is.
+  const text = Buffer.from(`4${header}`);
+  return {
+    packets: [header, attachment],
+    frames: [Buffer.concat([frameHeader(TEXT, text.length), text, frameHeader(BINARY, attachment.length), attachment])],
+  };
 }
 
 export function sendEncoded(socket: Socket, encoded: EncodedEvent): void {
@@ -46,9 +54,8 @@ export function sendEncoded(socket: Socket, encoded: EncodedEvent): void {
 const TEXT = 0x1;
 const BINARY = 0x2;
 
-/** A final, unmasked WebSocket frame, as servers send them (RFC 6455, section 5.2). */
-function webSocketFrame(opcode: typeof TEXT | typeof BINARY, payload: Buffer): Buffer {
-  const length = payload.length;
+/** The header of a final, unmasked WebSocket frame, as servers send them (RFC 6455, section 5.2). */
+function frameHeader(opcode: typeof TEXT | typeof BINARY, length: number): Buffer {
   const header = Buffer.alloc(length < 126 ? 2 : length < 0x10000 ? 4 : 10);
   header[0] = 0x80 | opcode;
   if (length < 126) {
@@ -60,5 +67,5 @@ function webSocketFrame(opcode: typeof TEXT | typeof BINARY, payload: Buffer): B
     header[1] = 127;
     header.writeBigUInt64BE(BigInt(length), 2);
   }
-  return Buffer.concat([header, payload]);
+  return header;
 }

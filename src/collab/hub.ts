@@ -27,7 +27,7 @@ import {
   type CollabError,
   type ServerToClientEvents,
 } from './protocol';
-import { encodeEvent, sendEncoded } from './broadcast';
+import { encodeUpdate, sendEncoded } from './broadcast';
 import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { EventGone, UpdateLog } from './update-log';
 
@@ -249,11 +249,11 @@ export class CollabHub {
     if (!hasRole(member.role, 'editor')) throw new Forbidden('Only editors and the owner can edit this event');
     if (update.byteLength > MAX_UPDATE_BYTES) throw new AppError(413, 'payload_too_large', `Updates are limited to ${MAX_UPDATE_BYTES} bytes`);
 
-    const { repair, problem } = room.applyClientUpdate(update);
-    const accepted = repair ? Y.mergeUpdates([update, repair]) : update;
-    this.sendUpdate(room, accepted, socket);
+    const { accepted, repair, problem } = room.applyClientUpdate(update, (relayed) => {
+      this.sendUpdate(room, relayed, socket);
+      this.relayToPeers(eventId, relayed);
+    });
     if (repair) socket.emit('update', { event_id: eventId, update: repair });
-    this.relayToPeers(eventId, accepted);
     const stored = this.updateLog.append({ eventId, authorId: member.userId, update: accepted });
     room.noteEdit(stored);
     try {
@@ -333,7 +333,7 @@ export class CollabHub {
 
   /** Sends an update to the room's sockets in this process (but `except`), encoded once for all. */
   private sendUpdate(room: Room, update: Uint8Array, except?: CollabSocket): void {
-    const encoded = encodeEvent(this.io.encoder, NAMESPACE, 'update', { event_id: room.eventId, update });
+    const encoded = encodeUpdate(NAMESPACE, room.eventId, update);
     for (const member of room.members.values()) if (member.socket !== except) sendEncoded(member.socket, encoded);
   }
 

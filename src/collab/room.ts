@@ -6,6 +6,7 @@ import {
   assertValidAfter,
   assertValidText,
   captureUpdate,
+  keepsTextsValid,
   loadDocument,
   readEvent,
   readText,
@@ -14,6 +15,7 @@ import {
   setText,
   typedFields,
   type TextField,
+  type Typing,
 } from '../documents/mapping';
 import type { StoredDocument } from '../documents/store';
 import { AppError } from '../http/errors';
@@ -66,24 +68,33 @@ export class Room {
   }
 
   /**
-   * Applies a client's update. If the result would break the event's rules, the update is kept
-   * (the client has already applied it, so refusing it outright would leave that client ahead of
-   * everyone) together with a repair that edits the fields back: the state change is refused,
-   * and every copy, the sender's included, converges on the repaired state. Throws, changing
-   * nothing, when the update is not Yjs or depends on changes the server does not have.
+   * Applies a client's update and hands what the room accepted to `relay`, for the others. If the
+   * result would break the event's rules, the update is kept (the client has already applied it,
+   * so refusing it outright would leave that client ahead of everyone) together with a repair
+   * that edits the fields back: the state change is refused, and every copy, the sender's
+   * included, converges on the repaired state. Throws, changing and relaying nothing, when the
+   * update is not Yjs or depends on changes the server does not have.
    */
-  applyClientUpdate(update: Uint8Array): { repair: Uint8Array | null; problem: AppError | null } {
-    const typed = typedFields(this.doc, update);
-    return typed ? this.applyTyping(update, typed) : this.applyOnTrial(update);
+  applyClientUpdate(update: Uint8Array, relay: (accepted: Uint8Array) => void): { accepted: Uint8Array; repair: Uint8Array | null; problem: AppError | null } {
+    const typing = typedFields(this.doc, update);
+    // A keystroke that surely keeps the texts valid goes out before it is integrated here: the
+    // others see it sooner, and the document is the same either way.
+    const relayedFirst = typing !== null && keepsTextsValid(this.doc, typing);
+    if (relayedFirst) relay(update);
+    const { repair, problem } = typing ? this.applyTyping(update, typing) : this.applyOnTrial(update);
+    const accepted = repair ? Y.mergeUpdates([update, repair]) : update;
+    if (!relayedFirst) relay(accepted);
+    else if (repair) relay(repair); // not expected: the check above says no repair is needed
+    return { accepted, repair, problem };
   }
 
   /** Typing needs only the texts it touched checked, on the document itself. */
-  private applyTyping(update: Uint8Array, fields: Set<TextField>): { repair: Uint8Array | null; problem: AppError | null } {
+  private applyTyping(update: Uint8Array, typing: Typing): { repair: Uint8Array | null; problem: AppError | null } {
     const texts = (this.texts ??= readTexts(this.doc));
     Y.applyUpdate(this.doc, update);
     let problem: AppError | null = null;
     const broken: TextField[] = [];
-    for (const field of fields) {
+    for (const field of typing.keys()) {
       const value = readText(this.doc, field);
       try {
         assertValidText(field, value);

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { EventSnapshot } from '../db/entities';
 import { EVENT_FIELDS, type EventField } from '../events/fields';
 import { assertValidEvent } from '../events/rules';
-import { CreateEventBody } from '../events/schemas';
+import { CreateEventBody, TEXT_MAX_LENGTH } from '../events/schemas';
 import { ValidationFailed, type FieldIssue } from '../http/errors';
 import { parse } from '../http/validation';
 
@@ -149,14 +149,17 @@ export function setText(doc: Y.Doc, field: TextField, value: string): void {
   editText(doc.getMap(ROOT).get(field) as Y.Text, value);
 }
 
+/** What a typing update does to each text it touches: characters it inserts, whether it deletes. */
+export type Typing = Map<TextField, { inserted: number; deletes: boolean }>;
+
 /**
- * The text fields an update only types into, or null if it does anything else. Typing means: it
+ * What an update types into the event's texts, or null if it does anything else. Typing means: it
  * inserts plain characters into, or deletes characters of, the event's existing texts, and
  * everything it builds on is already in the document. Such an update cannot fail to apply and can
  * break no rule but those of the texts it touches, so it needs no trial copy of the document
  * (the common case: one keystroke). Null means "check it the long way", never "refuse it".
  */
-export function typedFields(doc: Y.Doc, update: Uint8Array): Set<TextField> | null {
+export function typedFields(doc: Y.Doc, update: Uint8Array): Typing | null {
   if (doc.store.pendingStructs || doc.store.pendingDs) return null;
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
@@ -170,7 +173,12 @@ export function typedFields(doc: Y.Doc, update: Uint8Array): Set<TextField> | nu
     const text = map.get(field);
     if (text instanceof Y.Text) textOf.set(text, field);
   }
-  const fields = new Set<TextField>();
+  const typing: Typing = new Map();
+  const typed = (field: TextField) => {
+    let effect = typing.get(field);
+    if (!effect) typing.set(field, (effect = { inserted: 0, deletes: false }));
+    return effect;
+  };
   // Characters this update inserts, by client: a later insert may build on an earlier one.
   const inserted = new Map<number, { clock: number; end: number; field: TextField }[]>();
   const known = (id: Y.ID) => id.clock < Y.getState(doc.store, id.client);
@@ -195,7 +203,7 @@ export function typedFields(doc: Y.Doc, update: Uint8Array): Set<TextField> | nu
     const sides = [struct.origin, struct.rightOrigin].filter((id): id is Y.ID => id !== null).map(fieldAt);
     const field = sides.length ? sides[0] : struct.parent instanceof Y.ID ? textAt(struct.parent) : undefined;
     if (!field || sides.some((side) => side !== field)) return null;
-    fields.add(field);
+    typed(field).inserted += struct.length;
     ranges.push({ clock, end: clock + struct.length, field });
     inserted.set(client, ranges);
   }
@@ -208,11 +216,24 @@ export function typedFields(doc: Y.Doc, update: Uint8Array): Set<TextField> | nu
         const struct = structs[index];
         const field = struct instanceof Y.Item ? textOf.get(struct.parent as Y.AbstractType<any>) : undefined;
         if (!field) return null;
-        fields.add(field);
+        typed(field).deletes = true;
       }
     }
   }
-  return fields;
+  return typing;
+}
+
+/**
+ * Whether typing surely leaves its texts valid, known before it is applied: it only inserts, and
+ * no text grows past its limit. Inserting cannot blank a title, and the document's texts are
+ * valid to begin with (every change that reaches it is checked).
+ */
+export function keepsTextsValid(doc: Y.Doc, typing: Typing): boolean {
+  const map = doc.getMap(ROOT);
+  for (const [field, { inserted, deletes }] of typing) {
+    if (deletes || (map.get(field) as Y.Text).length + inserted > TEXT_MAX_LENGTH[field]) return false;
+  }
+  return true;
 }
 
 /**

@@ -6,12 +6,16 @@ import { RecurrencePattern } from './recurrence';
 /** Input times may carry any offset; they are stored and returned in UTC. */
 const Time = DateTime.transform((text) => new Date(text).toISOString());
 
-const Title = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-const Description = z.string().max(10_000, 'must be at most 10000 characters');
+/** The longest each text may be, in UTF-16 code units (JavaScript's string length, and Yjs's). */
+export const TEXT_MAX_LENGTH = { title: 200, description: 10_000, location: 500 } as const;
+
+const atMost = (field: keyof typeof TEXT_MAX_LENGTH) => [TEXT_MAX_LENGTH[field], `must be at most ${TEXT_MAX_LENGTH[field]} characters`] as const;
+const Title = z.string().trim().min(1, 'must not be empty').max(...atMost('title'));
+const Description = z.string().max(...atMost('description'));
 const Location = z
   .string()
   .trim()
-  .max(500, 'must be at most 500 characters')
+  .max(...atMost('location'))
   .nullable()
   .transform((text) => text || null);
 
