@@ -77,18 +77,20 @@ export class Room {
    */
   applyClientUpdate(update: Uint8Array, relay: (accepted: Uint8Array) => void): { accepted: Uint8Array; repair: Uint8Array | null; problem: AppError | null } {
     const typing = typedFields(this.doc, update);
-    // A keystroke that surely keeps the texts valid goes out before it is integrated here: the
-    // others see it sooner, and the document is the same either way.
-    const relayedFirst = typing !== null && keepsTextsValid(this.doc, typing);
-    if (relayedFirst) relay(update);
+    if (typing && keepsTextsValid(this.doc, typing)) {
+      // The common keystroke cannot break a rule: it goes out to the others before it is
+      // integrated here, which gets it to them sooner, and needs no check after.
+      relay(update);
+      this.applyAcceptedUpdate(update);
+      return { accepted: update, repair: null, problem: null };
+    }
     const { repair, problem } = typing ? this.applyTyping(update, typing) : this.applyOnTrial(update);
     const accepted = repair ? Y.mergeUpdates([update, repair]) : update;
-    if (!relayedFirst) relay(accepted);
-    else if (repair) relay(repair); // not expected: the check above says no repair is needed
+    relay(accepted);
     return { accepted, repair, problem };
   }
 
-  /** Typing needs only the texts it touched checked, on the document itself. */
+  /** Other typing needs only the texts it touched checked, on the document itself. */
   private applyTyping(update: Uint8Array, typing: Typing): { repair: Uint8Array | null; problem: AppError | null } {
     const texts = (this.texts ??= readTexts(this.doc));
     Y.applyUpdate(this.doc, update);

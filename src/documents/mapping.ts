@@ -226,7 +226,8 @@ export function typedFields(doc: Y.Doc, update: Uint8Array): Typing | null {
 /**
  * Whether typing surely leaves its texts valid, known before it is applied: it only inserts, and
  * no text grows past its limit. Inserting cannot blank a title, and the document's texts are
- * valid to begin with (every change that reaches it is checked).
+ * valid to begin with: every change that reaches it is checked, and what two processes accept at
+ * the same moment and only together breaks a rule is repaired at the next version.
  */
 export function keepsTextsValid(doc: Y.Doc, typing: Typing): boolean {
   const map = doc.getMap(ROOT);
