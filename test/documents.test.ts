@@ -1,20 +1,13 @@
 import * as Y from 'yjs';
 import { captureUpdate, createDocument, keepsTextsValid, loadDocument, typedFields, type Typing } from '../src/documents/mapping';
+import { sampleSnapshot } from './support/fixtures';
 
 /**
  * Which updates the hub may apply straight to a room's document (typing) and which must be tried
  * on a copy first: a wrong "typing" here would let an update reach the document unchecked.
  */
 describe('typedFields', () => {
-  const server = createDocument({
-    title: 'Planning',
-    description: 'Agenda',
-    location: null,
-    start_time: '2026-06-01T09:00:00.000Z',
-    end_time: '2026-06-01T10:00:00.000Z',
-    is_recurring: false,
-    recurrence_pattern: null,
-  });
+  const server = createDocument(sampleSnapshot());
   /** A client's copy of the server's document. */
   const client = () => loadDocument(Y.encodeStateAsUpdate(server));
   const edit = (doc: Y.Doc, change: (map: Y.Map<any>) => void) => captureUpdate(doc, () => doc.transact(() => change(doc.getMap('event'))))!;
@@ -93,15 +86,7 @@ describe('typedFields', () => {
 
 /** Which keystrokes the hub may relay before integrating them: those that cannot break a rule. */
 describe('keepsTextsValid', () => {
-  const server = createDocument({
-    title: 'Planning',
-    description: 'x'.repeat(9_998),
-    location: null,
-    start_time: '2026-06-01T09:00:00.000Z',
-    end_time: '2026-06-01T10:00:00.000Z',
-    is_recurring: false,
-    recurrence_pattern: null,
-  });
+  const server = createDocument(sampleSnapshot({ description: 'x'.repeat(9_998) }));
   const typing = (change: (map: Y.Map<any>) => void) => {
     const doc = loadDocument(Y.encodeStateAsUpdate(server));
     return typedFields(server, captureUpdate(doc, () => change(doc.getMap('event')))!)!;

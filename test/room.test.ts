@@ -1,28 +1,19 @@
 import * as Y from 'yjs';
 import { Room } from '../src/collab/room';
 import { captureUpdate, createDocument, loadDocument, readText } from '../src/documents/mapping';
-import type { EventSnapshot } from '../src/db/entities';
+import { sampleSnapshot } from './support/fixtures';
 
 /**
  * What a room relays to the others, and when: a keystroke that cannot break a rule goes out
  * before the room integrates it; anything else goes out once checked, with its repair.
  */
 describe('Room.applyClientUpdate', () => {
-  const event: EventSnapshot = {
-    title: 'Planning',
-    description: 'Agenda',
-    location: null,
-    start_time: '2026-06-01T09:00:00.000Z',
-    end_time: '2026-06-01T10:00:00.000Z',
-    is_recurring: false,
-    recurrence_pattern: null,
-  };
   const rooms: Room[] = [];
   afterEach(() => rooms.splice(0).forEach((room) => room.destroy()));
 
-  /** A room holding `snapshot`, a client's copy of it, and what the room relays. */
-  const open = (snapshot: EventSnapshot = event) => {
-    const state = Y.encodeStateAsUpdate(createDocument(snapshot));
+  /** A room holding a sample event, a client's copy of it, and what the room relays. */
+  const open = () => {
+    const state = Y.encodeStateAsUpdate(createDocument(sampleSnapshot()));
     const room = new Room(1, { state, updates: [] }, { quietMs: 60_000, maxDelayMs: 60_000 }, () => undefined);
     rooms.push(room);
     const client = loadDocument(state);

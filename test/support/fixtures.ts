@@ -1,3 +1,4 @@
+import type { EventSnapshot } from '../../src/db/entities';
 import type { Api } from './api';
 
 export interface TestUser {
@@ -30,6 +31,18 @@ export const sampleEvent = (overrides: Record<string, unknown> = {}) => ({
   start_time: '2026-06-01T09:00:00Z',
   end_time: '2026-06-01T10:00:00Z',
   location: 'Room 1',
+  ...overrides,
+});
+
+/** A whole event as its document holds it, for tests of documents and rooms. */
+export const sampleSnapshot = (overrides: Partial<EventSnapshot> = {}): EventSnapshot => ({
+  title: 'Planning',
+  description: 'Agenda',
+  location: null,
+  start_time: '2026-06-01T09:00:00.000Z',
+  end_time: '2026-06-01T10:00:00.000Z',
+  is_recurring: false,
+  recurrence_pattern: null,
   ...overrides,
 });
 
