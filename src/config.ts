@@ -31,6 +31,7 @@ const EnvSchema = z.object({
   COLLAB_QUIET_MS: z.coerce.number().int().min(10).default(2_000),
   COLLAB_MAX_DELAY_MS: z.coerce.number().int().min(10).default(10_000),
   COLLAB_IDLE_UNLOAD_MS: z.coerce.number().int().min(0).default(30_000),
+  COLLAB_SESSION_SWEEP_MS: z.coerce.number().int().min(10).default(30_000),
 });
 
 export interface AppConfig {
@@ -50,6 +51,7 @@ export interface AppConfig {
     quietMs: number;
     maxDelayMs: number;
     idleUnloadMs: number;
+    sessionSweepMs: number;
   };
 }
 
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         quietMs: vars.COLLAB_QUIET_MS,
         maxDelayMs: vars.COLLAB_MAX_DELAY_MS,
         idleUnloadMs: vars.COLLAB_IDLE_UNLOAD_MS,
+        sessionSweepMs: vars.COLLAB_SESSION_SWEEP_MS,
       },
     },
     warnings,

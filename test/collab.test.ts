@@ -2,7 +2,7 @@ import { DriverException } from '@mikro-orm/core';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import * as Y from 'yjs';
-import { EventDocumentUpdate } from '../src/db/entities';
+import { AuthSession, EventDocumentUpdate } from '../src/db/entities';
 import { isUnreachable } from '../src/db/unreachable';
 import { captureUpdate, loadDocument } from '../src/documents/mapping';
 import { DocumentStore } from '../src/documents/store';
@@ -472,6 +472,23 @@ describe('connections', () => {
 
     expect(staying.socket.connected).toBe(true);
     expect(await staying.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'x'))).toEqual({ ok: true });
+  });
+
+  it('closes, at its next check, a socket whose session ended without this process being told', async () => {
+    // As when the notice crossed the socket's authentication, or a peer missed it reconnecting.
+    const swept = await startTestApp({ COLLAB_SESSION_SWEEP_MS: '100' });
+    try {
+      const [ended, staying] = await Promise.all([ownerInRoom(swept, 'ended'), ownerInRoom(swept, 'staying')]);
+      const closed = new Promise((resolve) => ended.client.socket.once('disconnect', resolve));
+      const { sid } = jwt.decode(ended.user.token) as jwt.JwtPayload;
+      await swept.database.orm.em.fork().nativeUpdate(AuthSession, { id: sid }, { revokedAt: new Date() });
+      expect(await closed).toBe('io server disconnect');
+      expect(ended.client.received.find((r) => r.event === 'error')?.payload).toEqual({ code: 'unauthorized', message: 'Session has ended; log in again' });
+      expect(staying.client.socket.connected).toBe(true);
+      expect(await staying.client.edit(staying.id, (map) => (map.get('title') as Y.Text).insert(0, 'x'))).toEqual({ ok: true });
+    } finally {
+      await swept.close();
+    }
   });
 
   it('stops accepting writes once the token expires, until a fresh one is sent', async () => {

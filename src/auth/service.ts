@@ -101,6 +101,12 @@ export class AuthService {
     this.sessions.emit('ended', sessionIds);
   }
 
+  /** Those of the given sessions that are still live: not ended, and their user still active. */
+  async liveSessions(sessionIds: string[]): Promise<Set<string>> {
+    const live = await this.em.find(AuthSession, { id: { $in: sessionIds }, revokedAt: null, user: { isActive: true } }, { fields: ['id'] });
+    return new Set(live.map((session) => session.id));
+  }
+
   /** The auth guard: a valid access token whose session is live and whose user is active. */
   async authenticate(accessToken: string): Promise<Caller> {
     const claims = this.accessTokens.verify(accessToken);

@@ -36,6 +36,8 @@ const NAMESPACE = '/collab';
 export interface HubOptions extends CheckpointTiming {
   /** How long an empty room's document stays in memory, for quick rejoins. */
   idleUnloadMs: number;
+  /** How often open sockets' sessions are checked, for ends this process was not told of. */
+  sessionSweepMs: number;
 }
 
 /**
@@ -82,6 +84,7 @@ export class CollabHub {
   /** Updates accepted since the last message to peers, per event. */
   private readonly forPeers = new Map<number, Uint8Array[]>();
   private readonly options: HubOptions;
+  private readonly sessionSweep: NodeJS.Timeout;
   private closing = false;
 
   constructor(
@@ -123,10 +126,12 @@ export class CollabHub {
     this.nsp.on('connection', (socket) => this.onConnection(socket));
     this.listenToServices();
     this.listenToPeers();
+    this.sessionSweep = setInterval(() => void this.sweepEndedSessions(), this.options.sessionSweepMs).unref();
   }
 
   /** Saves what is unsaved and closes every socket: the graceful part of shutdown. */
   async close(): Promise<void> {
+    clearInterval(this.sessionSweep);
     // Edits already queued are still stored, but an unreachable database is no longer waited for.
     const logClosed = this.updateLog.close();
     await Promise.allSettled([...this.loading.values()].map((loading) => loading.room));
@@ -448,6 +453,22 @@ export class CollabHub {
     const updates = [...this.forPeers].map(([eventId, queued]): [number, string] => [eventId, toBase64(queued.length === 1 ? queued[0] : Y.mergeUpdates(queued))]);
     this.forPeers.clear();
     this.toPeers('doc-updates', updates);
+  }
+
+  /**
+   * Closes the sockets of sessions that ended without this process hearing of it: the notice came
+   * while a socket's authentication was still running, or while this process was reconnecting to
+   * the others. Without this, such a socket would stay open until its access token expired.
+   */
+  private async sweepEndedSessions(): Promise<void> {
+    const sessionIds = [...new Set([...this.nsp.sockets.values()].map((socket) => socket.data.caller.sessionId))];
+    if (!sessionIds.length) return;
+    try {
+      const live = await this.inContext(() => this.deps.services.auth.liveSessions(sessionIds));
+      this.closeSessions(sessionIds.filter((sessionId) => !live.has(sessionId)));
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not check the sessions of open sockets');
+    }
   }
 
   /** Closes the sockets of ended sessions at once, rather than when their access tokens expire. */
