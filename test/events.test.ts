@@ -126,6 +126,26 @@ describe('list', () => {
     expect(titles(openEnded.body)).toEqual(['Town hall', 'Late review']);
   });
 
+  it('keeps a recurring event while its series overlaps the window, by its last occurrence', async () => {
+    const planner = await createUser(app.api, 'planner');
+    const mondays = (title: string, recurrence_pattern: unknown) =>
+      createEvent(app.api, planner, { title, start_time: '2026-01-05T09:00:00Z', end_time: '2026-01-05T10:00:00Z', is_recurring: true, recurrence_pattern });
+    const endless = await mondays('Standup', { frequency: 'weekly' });
+    await mondays('Three Mondays', { frequency: 'weekly', count: 3 }); // the last on 19 January
+    await mondays('Until March', { rrule: 'FREQ=WEEKLY;UNTIL=20260301T000000Z' });
+    await mondays('Ten days', { rrule: 'FREQ=DAILY;COUNT=10' }); // the last on 14 January
+    await createEvent(app.api, planner, { title: 'Once', start_time: '2026-01-05T09:00:00Z', end_time: '2026-01-05T10:00:00Z' });
+    const listed = async (start: string, end: string) => titles((await app.api.get(`/events?start=${start}&end=${end}`, { token: planner.token })).body).sort();
+
+    expect(await listed('2026-01-14T09:30:00Z', '2026-01-14T09:45:00Z')).toEqual(['Standup', 'Ten days', 'Three Mondays', 'Until March']);
+    expect(await listed('2026-01-19T09:30:00Z', '2026-01-19T12:00:00Z')).toEqual(['Standup', 'Three Mondays', 'Until March']);
+    expect(await listed('2026-01-19T10:00:00Z', '2026-01-27T00:00:00Z')).toEqual(['Standup', 'Until March']);
+    expect(await listed('2026-06-01T00:00:00Z', '2026-06-08T00:00:00Z')).toEqual(['Standup']);
+    // A rule given an end later moves the series' end with it.
+    expect((await app.api.put(`/events/${endless}`, { recurrence_pattern: { frequency: 'weekly', count: 2 } }, { token: planner.token })).status).toBe(200);
+    expect(await listed('2026-06-01T00:00:00Z', '2026-06-08T00:00:00Z')).toEqual([]);
+  });
+
   it('searches title and description without case, taking % and _ literally', async () => {
     expect(titles((await app.api.get('/events?q=BUDGET', { token: user.token })).body)).toEqual(['Early sync', 'Shared budget']);
     expect(titles((await app.api.get('/events?q=100%25', { token: user.token })).body)).toEqual(['Early sync']);

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CalendarEvent, EventSnapshot } from '../db/entities';
+import { seriesEnd, type RecurrencePattern } from './recurrence';
 
 export type { EventSnapshot };
 export type EventField = keyof EventSnapshot;
@@ -41,6 +42,9 @@ export function applySnapshot(event: CalendarEvent, snapshot: EventSnapshot): vo
   event.location = snapshot.location;
   event.isRecurring = snapshot.is_recurring;
   event.recurrencePattern = snapshot.recurrence_pattern;
+  // What is stored is what RecurrencePattern parsed, in one of its two spellings.
+  const pattern = snapshot.is_recurring ? (snapshot.recurrence_pattern as RecurrencePattern | null) : null;
+  event.seriesEnd = seriesEnd(event.startTime, event.endTime, pattern);
 }
 
 /** The fields whose values differ, in display order; `before` null means the event is new. */

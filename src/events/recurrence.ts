@@ -96,3 +96,74 @@ function normaliseRRule(text: string): string | null {
   });
   return [freq, ...sortedValues.sort()].join(';');
 }
+
+/**
+ * When the last occurrence of an event ends, at the latest: its own end unless it recurs; null
+ * when it recurs for ever, or when where its last occurrence falls cannot be told without
+ * stepping through the rule (which a rule that rarely matches, like 30 February, would make last
+ * minutes). Lets a range query find a series whose first occurrence is long past. Worked out, not
+ * stepped through:
+ * - with an end date (UNTIL): until that date's occurrence would end;
+ * - with a count and no BY parts: the count-th period after the start (months and years only from
+ *   days that every month or year has, since others skip the periods without them);
+ * - weekly with only weekdays (BYDAY): every week holds each of them, so the count is used up
+ *   within count / weekdays weeks: at most a week later than the last occurrence.
+ */
+export function seriesEnd(start: Date, end: Date, pattern: RecurrencePattern | null): Date | null {
+  if (!pattern) return end;
+  const rule = ruleParts(pattern);
+  const duration = end.getTime() - start.getTime();
+  const endingAt = (lastStart: Date | null) => lastStart && new Date(Math.max(end.getTime(), lastStart.getTime() + duration));
+  if (rule.until) return endingAt(rule.until);
+  if (!rule.count) return null;
+  const step = rule.interval;
+  if (rule.byParts.length === 0) return endingAt(advance(start, rule.freq, (rule.count - 1) * step));
+  if (rule.freq === 'WEEKLY' && rule.byParts.length === 1 && rule.byParts[0] === 'byweekday' && rule.weekdays > 0) {
+    return endingAt(advance(start, 'WEEKLY', Math.ceil(rule.count / rule.weekdays) * step));
+  }
+  return null;
+}
+
+const FREQUENCY_NAMES = ['YEARLY', 'MONTHLY', 'WEEKLY', 'DAILY', 'HOURLY', 'MINUTELY', 'SECONDLY'] as const;
+type Frequency = (typeof FREQUENCY_NAMES)[number];
+const BY_PARTS = ['bysetpos', 'bymonth', 'bymonthday', 'bynmonthday', 'byyearday', 'byweekno', 'byweekday', 'bynweekday', 'byhour', 'byminute', 'bysecond', 'byeaster'] as const;
+
+/** The parts of a stored pattern that place its occurrences, in RFC 5545's terms. */
+function ruleParts(pattern: RecurrencePattern): { freq: Frequency; interval: number; count?: number; until?: Date; byParts: string[]; weekdays: number } {
+  if ('rrule' in pattern) {
+    const options = RRule.parseString(pattern.rrule);
+    const byParts = BY_PARTS.filter((part) => ([] as unknown[]).concat(options[part] ?? []).length > 0);
+    return {
+      freq: FREQUENCY_NAMES[options.freq!],
+      interval: options.interval ?? 1,
+      count: options.count ?? undefined,
+      until: options.until ?? undefined,
+      byParts,
+      weekdays: ([] as unknown[]).concat(options.byweekday ?? []).length,
+    };
+  }
+  return {
+    freq: pattern.frequency.toUpperCase() as Frequency,
+    interval: pattern.interval ?? 1,
+    count: pattern.count,
+    until: pattern.until ? new Date(pattern.until) : undefined,
+    byParts: [...(pattern.by_weekday ? ['byweekday'] : []), ...(pattern.by_month_day ? ['bymonthday'] : [])],
+    weekdays: pattern.by_weekday?.length ?? 0,
+  };
+}
+
+const PERIOD_MS: Partial<Record<Frequency, number>> = { WEEKLY: 604_800_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1_000 };
+
+/**
+ * `start` moved on by `periods` of the frequency. Months and years move by the calendar; from a
+ * day not every month or year has (29-31), the periods without it are skipped: null.
+ */
+function advance(start: Date, freq: Frequency, periods: number): Date | null {
+  const fixed = PERIOD_MS[freq];
+  if (fixed !== undefined) return new Date(start.getTime() + periods * fixed);
+  if (start.getUTCDate() > 28) return null;
+  const moved = new Date(start);
+  if (freq === 'MONTHLY') moved.setUTCMonth(moved.getUTCMonth() + periods);
+  else moved.setUTCFullYear(moved.getUTCFullYear() + periods);
+  return moved;
+}

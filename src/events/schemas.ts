@@ -45,7 +45,7 @@ export const UpdateEventBody = z
   .meta({ id: 'UpdateEventRequest' });
 
 export const ListEventsQuery = Pagination.extend({
-  start: Time.optional().meta({ description: 'Keep events that end after this time' }),
+  start: Time.optional().meta({ description: 'Keep events that end after this time; a recurring event, while its last occurrence does (for ever without one)' }),
   end: Time.optional().meta({ description: 'Keep events that start before this time' }),
   q: z.string().trim().min(1).max(200).optional().meta({ description: 'Search in title and description' }),
   role: z.enum(ROLES).optional().meta({ description: "Only events where the caller has this role" }),

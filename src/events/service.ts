@@ -86,7 +86,8 @@ export class EventsService {
   /** The caller's events, by start time; filters combine. */
   async list(actorId: number, query: ListEventsInput): Promise<{ items: EventWithRole[]; total: number }> {
     const event: FilterQuery<CalendarEvent> = {};
-    if (query.start) event.endTime = { $gt: new Date(query.start) };
+    // A recurring event is kept while any of its occurrences can still end after `start`.
+    if (query.start) event.$and = [{ $or: [{ seriesEnd: null }, { seriesEnd: { $gt: new Date(query.start) } }] }];
     if (query.end) event.startTime = { $lt: new Date(query.end) };
     if (query.q) {
       const pattern = `%${escapeLike(query.q)}%`;

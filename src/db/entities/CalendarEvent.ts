@@ -10,7 +10,7 @@ export type RecurrencePattern = Record<string, unknown>;
 @Index({ properties: ['startTime'] })
 @Index({ properties: ['endTime'] })
 export class CalendarEvent {
-  [OptionalProps]?: 'description' | 'location' | 'isRecurring' | 'recurrencePattern' | 'version' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'description' | 'location' | 'isRecurring' | 'recurrencePattern' | 'seriesEnd' | 'version' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey()
   id!: number;
@@ -35,6 +35,13 @@ export class CalendarEvent {
 
   @Property({ type: 'json', nullable: true })
   recurrencePattern: RecurrencePattern | null = null;
+
+  /**
+   * When the last occurrence ends (endTime unless the event recurs; null when it recurs for ever),
+   * derived from the fields above on every write, so range queries find a series by any occurrence.
+   */
+  @Property({ columnType: 'timestamptz', nullable: true })
+  seriesEnd: Date | null = null;
 
   @ManyToOne(() => User)
   owner!: User;
