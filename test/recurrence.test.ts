@@ -17,9 +17,13 @@ describe('seriesEnd', () => {
   });
 
   it('bounds a weekly series on given weekdays by the weeks its count needs', () => {
-    // Mondays and Wednesdays, five times: the last is Monday 19 January; the bound is a week later at most.
+    // Mondays and Wednesdays, five times: the last is Monday 19 January; the bound is two weeks later at most.
     const bound = endOf({ frequency: 'weekly', by_weekday: ['MO', 'WE'], count: 5 })!;
-    expect(bound >= '2026-01-19T10:00:00.000Z' && bound <= '2026-01-26T10:00:00.000Z').toBe(true);
+    expect(bound >= '2026-01-19T10:00:00.000Z' && bound <= '2026-02-02T10:00:00.000Z').toBe(true);
+    // From a Wednesday, every other week on Mondays and Tuesdays: the first week holds none of them.
+    const fromWednesday = new Date('2026-01-07T09:00:00Z');
+    const last = endOf({ rrule: 'FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TU;COUNT=4' }, fromWednesday, new Date('2026-01-07T10:00:00Z'))!;
+    expect(last >= '2026-02-03T10:00:00.000Z').toBe(true); // Tuesday 3 February, the fourth
   });
 
   it('takes as endless a counted series it cannot place without stepping through it', () => {

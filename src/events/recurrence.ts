@@ -100,14 +100,15 @@ function normaliseRRule(text: string): string | null {
 /**
  * When the last occurrence of an event ends, at the latest: its own end unless it recurs; null
  * when it recurs for ever, or when where its last occurrence falls cannot be told without
- * stepping through the rule (which a rule that rarely matches, like 30 February, would make last
- * minutes). Lets a range query find a series whose first occurrence is long past. Worked out, not
- * stepped through:
+ * stepping through the rule (which, for a rule that rarely matches, like 30 February, takes tens
+ * of seconds). Lets a range query find a series whose first occurrence is long past. Worked out,
+ * not stepped through:
  * - with an end date (UNTIL): until that date's occurrence would end;
  * - with a count and no BY parts: the count-th period after the start (months and years only from
  *   days that every month or year has, since others skip the periods without them);
- * - weekly with only weekdays (BYDAY): every week holds each of them, so the count is used up
- *   within count / weekdays weeks: at most a week later than the last occurrence.
+ * - weekly with only weekdays (BYDAY): every week after the first holds each of them, so the count
+ *   is used up within count / weekdays of the series' weeks after the first: at most two weeks
+ *   later than the last occurrence.
  */
 export function seriesEnd(start: Date, end: Date, pattern: RecurrencePattern | null): Date | null {
   if (!pattern) return end;
@@ -119,7 +120,7 @@ export function seriesEnd(start: Date, end: Date, pattern: RecurrencePattern | n
   const step = rule.interval;
   if (rule.byParts.length === 0) return endingAt(advance(start, rule.freq, (rule.count - 1) * step));
   if (rule.freq === 'WEEKLY' && rule.byParts.length === 1 && rule.byParts[0] === 'byweekday' && rule.weekdays > 0) {
-    return endingAt(advance(start, 'WEEKLY', Math.ceil(rule.count / rule.weekdays) * step));
+    return endingAt(advance(start, 'WEEKLY', Math.ceil(rule.count / rule.weekdays) * step + 1));
   }
   return null;
 }
