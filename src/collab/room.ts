@@ -10,7 +10,6 @@ import {
   loadDocument,
   readEvent,
   readText,
-  readTexts,
   restoreFrom,
   setText,
   typedFields,
@@ -45,11 +44,6 @@ export class Room {
   readonly channel: string;
   readonly members = new Map<string, Member>();
   private doc: Y.Doc;
-  /**
-   * The texts as the document holds them, kept while clients type so that a keystroke that breaks
-   * a rule can be edited back without a copy of the document; null when they must be read again.
-   */
-  private texts: Map<TextField, string> | null = null;
   private quietTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -90,9 +84,12 @@ export class Room {
     return { accepted, repair, problem };
   }
 
-  /** Other typing needs only the texts it touched checked, on the document itself. */
+  /**
+   * Other typing needs only the texts it touched checked, on the document itself; a text that
+   * breaks a rule is edited back to what it held before.
+   */
   private applyTyping(update: Uint8Array, typing: Typing): { repair: Uint8Array | null; problem: AppError | null } {
-    const texts = (this.texts ??= readTexts(this.doc));
+    const before = new Map([...typing.keys()].map((field) => [field, readText(this.doc, field)]));
     Y.applyUpdate(this.doc, update);
     let problem: AppError | null = null;
     const broken: TextField[] = [];
@@ -100,14 +97,13 @@ export class Room {
       const value = readText(this.doc, field);
       try {
         assertValidText(field, value);
-        texts.set(field, value);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         problem ??= err;
         broken.push(field);
       }
     }
-    const repair = broken.length ? captureUpdate(this.doc, () => broken.forEach((field) => setText(this.doc, field, texts.get(field)!))) : null;
+    const repair = broken.length ? captureUpdate(this.doc, () => broken.forEach((field) => setText(this.doc, field, before.get(field)!))) : null;
     return { repair, problem };
   }
 
@@ -146,7 +142,6 @@ export class Room {
   /** Applies an update that was accepted elsewhere: by another process, or a REST write. */
   applyAcceptedUpdate(update: Uint8Array): void {
     Y.applyUpdate(this.doc, update);
-    this.texts = null;
   }
 
   encodeState(clientStateVector?: Uint8Array): Uint8Array {

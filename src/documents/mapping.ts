@@ -139,11 +139,6 @@ export function readText(doc: Y.Doc, field: TextField): string {
   return String(doc.getMap(ROOT).get(field) ?? '');
 }
 
-/** The current value of each text field. */
-export function readTexts(doc: Y.Doc): Map<TextField, string> {
-  return new Map(TEXT_FIELDS.map((field) => [field, readText(doc, field)]));
-}
-
 /** Edits a text field to `value` by its minimal character changes. */
 export function setText(doc: Y.Doc, field: TextField, value: string): void {
   editText(doc.getMap(ROOT).get(field) as Y.Text, value);
