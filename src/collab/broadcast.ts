@@ -1,12 +1,24 @@
+import type { Socket as NetSocket } from 'node:net';
 import { PacketType } from 'socket.io-parser';
 import type { Socket } from 'socket.io';
 
 /**
- * The parts of engine.io's connection this module relies on, left out of its public types.
- * Socket.IO's own adapter uses the same: `wsPreEncodedFrame` is written to the WebSocket as is.
+ * The parts of engine.io's connection and of its `ws` WebSocket this module relies on, left out
+ * of their public types. Socket.IO's own adapter passes `wsPreEncodedFrame`, which engine.io
+ * writes with the WebSocket's `_sender.sendFrame`, as this module does directly.
  */
 interface EngineConnection {
-  transport: { name: string; supportsBinary: boolean };
+  readyState: string;
+  /** Packets engine.io has queued while a write of its own is in flight. */
+  writeBuffer: unknown[];
+  transport: {
+    name: string;
+    supportsBinary: boolean;
+    /** False while engine.io waits for a write to complete; it queues what comes meanwhile. */
+    writable: boolean;
+    /** The `ws` WebSocket, for the websocket transport, and its TCP socket. */
+    socket?: { readyState: number; _sender: { sendFrame(frames: Buffer[]): void }; _socket: NetSocket };
+  };
   write(data: string | Buffer, options: { wsPreEncodedFrame?: Buffer[] }): void;
 }
 
@@ -40,17 +52,60 @@ export function encodeUpdate(namespace: string, eventId: number, update: Uint8Ar
   };
 }
 
-export function sendEncoded(socket: Socket, encoded: EncodedEvent): void {
-  const connection = socket.conn as unknown as EngineConnection;
-  const { transport } = connection;
-  if (transport.name === 'websocket' && transport.supportsBinary) {
-    // One engine.io packet whose frame carries the header and the attachments.
-    connection.write(encoded.packets[0], { wsPreEncodedFrame: encoded.frames });
-    return;
+/**
+ * Writes encoded events to sockets. A socket's first event in a turn of the event loop is written
+ * at once; more for it in the same turn (a burst of keystrokes read together) are held back and
+ * go out together in one write as the turn ends, which saves the server and the reader a system
+ * call each.
+ */
+export class EventWriter {
+  /** TCP sockets written to in this turn, and those of them holding writes back. */
+  private readonly written = new Set<NetSocket>();
+  private readonly corked: NetSocket[] = [];
+  private turnEnding = false;
+
+  send(socket: Socket, encoded: EncodedEvent): void {
+    const connection = socket.conn as unknown as EngineConnection;
+    const { transport } = connection;
+    if (transport.name !== 'websocket' || !transport.supportsBinary) {
+      for (const packet of encoded.packets) connection.write(packet, {});
+      return;
+    }
+    const ws = transport.socket;
+    if (!(connection.readyState === 'open' && transport.writable && connection.writeBuffer.length === 0 && ws?.readyState === WS_OPEN)) {
+      // engine.io has writes of its own waiting: queue behind them, as one engine.io packet
+      // whose frame carries the header and the attachment.
+      connection.write(encoded.packets[0], { wsPreEncodedFrame: encoded.frames });
+      return;
+    }
+    // The frames go to the WebSocket directly, in order after everything before them: the same
+    // write engine.io would make, without its per-packet events and write callback, which cost
+    // as much as the write itself in a large room's fan-out.
+    const tcp = ws._socket;
+    if (this.written.has(tcp)) {
+      if (!tcp.writableCorked) {
+        tcp.cork();
+        this.corked.push(tcp);
+      }
+    } else {
+      this.written.add(tcp);
+    }
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(() => this.endTurn());
+    }
+    ws._sender.sendFrame(encoded.frames);
   }
-  for (const packet of encoded.packets) connection.write(packet, {});
+
+  private endTurn(): void {
+    for (const tcp of this.corked) tcp.uncork();
+    this.corked.length = 0;
+    this.written.clear();
+    this.turnEnding = false;
+  }
 }
 
+const WS_OPEN = 1;
 const TEXT = 0x1;
 const BINARY = 0x2;
 

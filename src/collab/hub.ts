@@ -27,7 +27,7 @@ import {
   type CollabError,
   type ServerToClientEvents,
 } from './protocol';
-import { encodeUpdate, sendEncoded } from './broadcast';
+import { encodeUpdate, EventWriter } from './broadcast';
 import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { EventGone, UpdateLog } from './update-log';
 
@@ -83,6 +83,7 @@ export class CollabHub {
   private readonly updateLog: UpdateLog;
   /** Updates accepted since the last message to peers, per event. */
   private readonly forPeers = new Map<number, Uint8Array[]>();
+  private readonly writer = new EventWriter();
   private readonly options: HubOptions;
   private readonly sessionSweep: NodeJS.Timeout;
   private closing = false;
@@ -339,7 +340,7 @@ export class CollabHub {
   /** Sends an update to the room's sockets in this process (but `except`), encoded once for all. */
   private sendUpdate(room: Room, update: Uint8Array, except?: CollabSocket): void {
     const encoded = encodeUpdate(NAMESPACE, room.eventId, update);
-    for (const member of room.members.values()) if (member.socket !== except) sendEncoded(member.socket, encoded);
+    for (const member of room.members.values()) if (member.socket !== except) this.writer.send(member.socket, encoded);
   }
 
   private relayAwareness(payload: Parameters<ServerToClientEvents['awareness']>[0], from?: CollabSocket): void {
