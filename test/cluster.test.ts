@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import * as Y from 'yjs';
 import { Api } from './support/api';
 import { CollabClient } from './support/collab-client';
@@ -108,6 +109,119 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     expect(history.map((version) => version.version_number)).toEqual([6, 5, 4, 3, 2, 1]);
     const event = (await api(b).get(`/events/${id}`, { token: owner.token })).body;
     expect(event).toMatchObject({ description: 'a4 a3 a2 a1 a0 ', location: 'Room 4', version: 6 });
+  });
+});
+
+/**
+ * Another process as the PostgreSQL adapter sees one: it listens on the namespace's channel and
+ * publishes the adapter's messages, so a test can see what a process sends to the others.
+ */
+class PeerOnTheWire {
+  private readonly messages: { event: string; args: any[] }[] = [];
+  private seen = 0;
+
+  private constructor(private readonly client: pg.Client) {
+    client.on('notification', ({ payload }) => {
+      const message = JSON.parse(payload!);
+      // Server-side emits from the process under test; heartbeats and this peer's own are left out.
+      if (message.type === SERVER_SIDE_EMIT && message.uid !== PeerOnTheWire.UID) {
+        const [event, ...args] = message.data.packet;
+        this.messages.push({ event, args });
+      }
+    });
+  }
+
+  static readonly UID = 'peer-on-the-wire';
+
+  static async listen(databaseUrl: string): Promise<PeerOnTheWire> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(`LISTEN "${CHANNEL}"`);
+    return new PeerOnTheWire(client);
+  }
+
+  /** The next message of this event after those already taken. */
+  async next(event: string, timeoutMs = 5_000): Promise<any[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.messages.findIndex((message, n) => n >= this.seen && message.event === event);
+      if (index >= 0) {
+        this.seen = index + 1;
+        return this.messages[index].args;
+      }
+      if (Date.now() > deadline) throw new Error(`no "${event}" from the process`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  sent(event: string): number {
+    return this.messages.filter((message) => message.event === event).length;
+  }
+
+  announce(): Promise<unknown> {
+    return this.publish({ type: INITIAL_HEARTBEAT });
+  }
+
+  emit(event: string, ...args: unknown[]): Promise<unknown> {
+    return this.publish({ type: SERVER_SIDE_EMIT, data: { packet: [event, ...args] } });
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
+
+  private publish(message: object): Promise<unknown> {
+    return this.client.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ uid: PeerOnTheWire.UID, nsp: '/collab', ...message })]);
+  }
+}
+
+// The adapter's channel for /collab and its message types (socket.io-adapter's MessageType).
+const CHANNEL = 'socket.io#/collab';
+const INITIAL_HEARTBEAT = 1;
+const SERVER_SIDE_EMIT = 9;
+
+describe('a process alone', () => {
+  it('relays no edits until another process appears, then syncs its open documents with it', async () => {
+    const a = await server();
+    const peer = await PeerOnTheWire.listen(database.url);
+    try {
+      const owner = await createUser(api(a), 'owner');
+      const id = await createEvent(api(a), owner, { description: '' });
+      const client = await connect(a, owner);
+      await client.join(id);
+      // Opening a document asks the others for what it lacks, whether or not there are any.
+      const [asked, answer] = await peer.next('doc-sync');
+      expect(asked.map(([eventId]: [number]) => eventId)).toEqual([id]);
+      expect(answer).toBe(false);
+
+      expect(await client.edit(id, (map) => (map.get('description') as Y.Text).insert(0, 'alone'))).toEqual({ ok: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(peer.sent('doc-updates')).toBe(0);
+
+      // Another process appears: within a second, the open document is offered to it.
+      await peer.announce();
+      const [offered, offerIsAnswer] = await peer.next('doc-sync');
+      expect(offered.map(([eventId]: [number]) => eventId)).toEqual([id]);
+      expect(offerIsAnswer).toBe(false);
+
+      // Asked for everything, the process answers with the edit it made alone, and asks back.
+      await peer.emit('doc-sync', [[id, Buffer.from(Y.encodeStateVector(new Y.Doc())).toString('base64')]], false);
+      const [[[answeredId, update]]] = await peer.next('doc-updates');
+      expect(answeredId).toBe(id);
+      const copy = new Y.Doc();
+      Y.applyUpdate(copy, Buffer.from(update, 'base64'));
+      expect(copy.getMap('event').get('description')!.toString()).toBe('alone');
+      expect((await peer.next('doc-sync'))[1]).toBe(true);
+
+      // From now on, edits are relayed as they are made.
+      expect(await client.edit(id, (map) => (map.get('description') as Y.Text).insert(5, ', then not'))).toEqual({ ok: true });
+      const [[[relayedId, relayed]]] = await peer.next('doc-updates');
+      expect(relayedId).toBe(id);
+      Y.applyUpdate(copy, Buffer.from(relayed, 'base64'));
+      expect(copy.getMap('event').get('description')!.toString()).toBe('alone, then not');
+    } finally {
+      await peer.close();
+    }
   });
 });
 

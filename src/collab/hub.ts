@@ -32,6 +32,10 @@ import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member 
 import { EventGone, UpdateLog } from './update-log';
 
 const NAMESPACE = '/collab';
+/** How often the count of other processes is refreshed from the adapter. */
+const PEER_COUNT_MS = 1_000;
+/** Documents per `doc-sync` or answering `doc-updates` message, to keep messages small. */
+const SYNC_BATCH = 100;
 
 export interface HubOptions extends CheckpointTiming {
   /** How long an empty room's document stays in memory, for quick rejoins. */
@@ -47,6 +51,12 @@ export interface HubOptions extends CheckpointTiming {
 interface PeerEvents {
   /** Updates accepted here in one turn of the event loop, merged per event. */
   'doc-updates': (updates: [eventId: number, update: string][]) => void;
+  /**
+   * State vectors of documents open in the sender, asking for what it lacks: sent when a
+   * document opens, and for every open document when another process appears. A process with
+   * the document open answers with the difference and, unless this is itself an answer, asks back.
+   */
+  'doc-sync': (documents: [eventId: number, stateVector: string][], answer: boolean) => void;
   awareness: (payload: Parameters<ServerToClientEvents['awareness']>[0]) => void;
   feed: (notice: PeerNotice) => void;
 }
@@ -84,6 +94,9 @@ export class CollabHub {
   /** Updates accepted since the last message to peers, per event. */
   private readonly forPeers = new Map<number, Uint8Array[]>();
   private readonly writer = new EventWriter();
+  /** How many other processes the adapter knows of: updates are relayed only when there are any. */
+  private peerCount = 0;
+  private readonly peerCheck?: NodeJS.Timeout;
   private readonly options: HubOptions;
   private readonly sessionSweep: NodeJS.Timeout;
   private closing = false;
@@ -128,11 +141,16 @@ export class CollabHub {
     this.listenToServices();
     this.listenToPeers();
     this.sessionSweep = setInterval(() => void this.sweepEndedSessions(), this.options.sessionSweepMs).unref();
+    if (deps.adapter) {
+      void this.countPeers();
+      this.peerCheck = setInterval(() => void this.countPeers(), PEER_COUNT_MS).unref();
+    }
   }
 
   /** Saves what is unsaved and closes every socket: the graceful part of shutdown. */
   async close(): Promise<void> {
     clearInterval(this.sessionSweep);
+    clearInterval(this.peerCheck);
     // Edits already queued are still stored, but an unreachable database is no longer waited for.
     const logClosed = this.updateLog.close();
     await Promise.allSettled([...this.loading.values()].map((loading) => loading.room));
@@ -304,6 +322,8 @@ export class CollabHub {
     const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.checkpoint(due));
     for (const update of arrived) room.applyAcceptedUpdate(update);
     this.rooms.set(eventId, room);
+    // An update relayed before it was stored may have passed while the document was read.
+    this.syncWithPeers([room], false);
     return room;
   }
 
@@ -379,6 +399,21 @@ export class CollabHub {
         for (const [eventId, encoded] of updates) applyPeerUpdate(eventId, encoded);
       }),
     );
+    this.nsp.on(
+      'doc-sync',
+      guarded((documents: [number, string][], answer: boolean) => {
+        void this.countPeers(); // it knows of the sender now
+        const open = documents.flatMap(([eventId, stateVector]) => {
+          const room = this.rooms.get(eventId);
+          return room ? [{ room, stateVector: fromBase64(stateVector) }] : [];
+        });
+        for (let start = 0; start < open.length; start += SYNC_BATCH) {
+          const batch = open.slice(start, start + SYNC_BATCH);
+          this.toPeers('doc-updates', batch.map(({ room, stateVector }): [number, string] => [room.eventId, toBase64(room.encodeState(stateVector))]));
+        }
+        if (!answer) this.syncWithPeers(open.map(({ room }) => room), true);
+      }),
+    );
     this.nsp.on('awareness', guarded((payload: Parameters<ServerToClientEvents['awareness']>[0]) => this.relayAwareness(payload)));
     this.nsp.on(
       'feed',
@@ -442,7 +477,7 @@ export class CollabHub {
    * (a NOTIFY with PostgreSQL) per turn of the event loop, not one per edit.
    */
   private relayToPeers(eventId: number, update: Uint8Array): void {
-    if (!this.deps.adapter) return;
+    if (this.peerCount === 0) return;
     if (this.forPeers.size === 0) setImmediate(() => this.flushToPeers());
     const queued = this.forPeers.get(eventId);
     if (queued) queued.push(update);
@@ -454,6 +489,31 @@ export class CollabHub {
     const updates = [...this.forPeers].map(([eventId, queued]): [number, string] => [eventId, toBase64(queued.length === 1 ? queued[0] : Y.mergeUpdates(queued))]);
     this.forPeers.clear();
     this.toPeers('doc-updates', updates);
+  }
+
+  /**
+   * Alone, a process relays no updates: it would publish every keystroke for no one. When the
+   * count of other processes rises, a newcomer may lack what went unrelayed, so every open
+   * document is synced with the others.
+   */
+  private async countPeers(): Promise<void> {
+    let count: number;
+    try {
+      count = (await this.nsp.adapter.serverCount()) - 1;
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'could not count the other processes');
+      return;
+    }
+    const grew = count > this.peerCount;
+    this.peerCount = count;
+    if (grew) this.syncWithPeers([...this.rooms.values()], false);
+  }
+
+  private syncWithPeers(rooms: Room[], answer: boolean): void {
+    for (let start = 0; start < rooms.length; start += SYNC_BATCH) {
+      const batch = rooms.slice(start, start + SYNC_BATCH);
+      this.toPeers('doc-sync', batch.map((room): [number, string] => [room.eventId, toBase64(room.stateVector())]), answer);
+    }
   }
 
   /**
