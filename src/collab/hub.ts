@@ -407,8 +407,7 @@ export class CollabHub {
           const room = this.rooms.get(eventId);
           return room ? [{ room, stateVector: fromBase64(stateVector) }] : [];
         });
-        for (let start = 0; start < open.length; start += SYNC_BATCH) {
-          const batch = open.slice(start, start + SYNC_BATCH);
+        for (const batch of batchesOf(open)) {
           this.toPeers('doc-updates', batch.map(({ room, stateVector }): [number, string] => [room.eventId, toBase64(room.encodeState(stateVector))]));
         }
         if (!answer) this.syncWithPeers(open.map(({ room }) => room), true);
@@ -510,8 +509,7 @@ export class CollabHub {
   }
 
   private syncWithPeers(rooms: Room[], answer: boolean): void {
-    for (let start = 0; start < rooms.length; start += SYNC_BATCH) {
-      const batch = rooms.slice(start, start + SYNC_BATCH);
+    for (const batch of batchesOf(rooms)) {
       this.toPeers('doc-sync', batch.map((room): [number, string] => [room.eventId, toBase64(room.stateVector())]), answer);
     }
   }
@@ -571,6 +569,10 @@ function eventIdOf(payload: unknown): { event_id?: number } {
 
 function userOf(socket: CollabSocket): { id: number; username: string } {
   return { id: socket.data.caller.id, username: socket.data.caller.username };
+}
+
+function* batchesOf<T>(items: T[]): Generator<T[]> {
+  for (let start = 0; start < items.length; start += SYNC_BATCH) yield items.slice(start, start + SYNC_BATCH);
 }
 
 function toBase64(update: Uint8Array): string {
