@@ -66,6 +66,11 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     expect(await writerOnA.edit(id, (map) => (map.get('description') as Y.Text).insert(6, ' from A'))).toEqual({ ok: true });
     await readerOnB.waitFor(() => readerOnB.text(id, 'description').toString() === 'Notes: from A', 'edit from A on B');
 
+    // So does presence.
+    const presence = readerOnB.next('awareness');
+    writerOnA.socket.emit('awareness', { event_id: id, state: { field: 'description' } });
+    expect(await presence).toMatchObject({ event_id: id, user: { id: editor.id }, state: { field: 'description' } });
+
     // B's own copy of the document got it too: a client joining on B now starts from it.
     const latecomer = await connect(b, owner);
     await latecomer.join(id);
@@ -195,8 +200,10 @@ describe('a process alone', () => {
       expect(answer).toBe(false);
 
       expect(await client.edit(id, (map) => (map.get('description') as Y.Text).insert(0, 'alone'))).toEqual({ ok: true });
+      client.socket.emit('awareness', { event_id: id, state: { field: 'description' } });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(peer.sent('doc-updates')).toBe(0);
+      expect(peer.sent('awareness')).toBe(0);
 
       // Another process appears: within a second, the open document is offered to it.
       await peer.announce();
@@ -219,6 +226,8 @@ describe('a process alone', () => {
       expect(relayedId).toBe(id);
       Y.applyUpdate(copy, Buffer.from(relayed, 'base64'));
       expect(copy.getMap('event').get('description')!.toString()).toBe('alone, then not');
+      client.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
+      expect(await peer.next('awareness')).toEqual([expect.objectContaining({ event_id: id, state: { field: 'title' } })]);
     } finally {
       await peer.close();
     }

@@ -94,7 +94,7 @@ export class CollabHub {
   /** Updates accepted since the last message to peers, per event. */
   private readonly forPeers = new Map<number, Uint8Array[]>();
   private readonly writer = new EventWriter();
-  /** How many other processes the adapter knows of: updates are relayed only when there are any. */
+  /** How many other processes the adapter knows of: updates and presence go to them only if any. */
   private peerCount = 0;
   private readonly peerCheck?: NodeJS.Timeout;
   private readonly options: HubOptions;
@@ -366,7 +366,7 @@ export class CollabHub {
   private relayAwareness(payload: Parameters<ServerToClientEvents['awareness']>[0], from?: CollabSocket): void {
     const channel = channelOf(payload.event_id);
     (from ? from.to(channel) : this.nsp.to(channel)).local.emit('awareness', payload);
-    if (from) this.toPeers('awareness', payload);
+    if (from && this.peerCount > 0) this.toPeers('awareness', payload);
   }
 
   private listenToServices(): void {
@@ -491,9 +491,9 @@ export class CollabHub {
   }
 
   /**
-   * Alone, a process relays no updates: it would publish every keystroke for no one. When the
-   * count of other processes rises, a newcomer may lack what went unrelayed, so every open
-   * document is synced with the others.
+   * Alone, a process relays no updates or presence: it would publish every keystroke for no
+   * one. When the count of other processes rises, a newcomer may lack what went unrelayed, so
+   * every open document is synced with the others.
    */
   private async countPeers(): Promise<void> {
     let count: number;
