@@ -31,7 +31,7 @@ export async function start(config: AppConfig, logger: Logger): Promise<RunningS
     services,
     documents: services.documents,
     logger,
-    adapter: cluster?.adapter,
+    cluster,
     options: config.collab,
   });
   await new Promise<void>((resolve, reject) => httpServer.once('error', reject).listen(config.port, config.host, resolve));

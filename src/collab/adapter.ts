@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
@@ -8,6 +9,12 @@ import type { AppConfig } from '../config';
 
 export interface ClusterAdapter {
   adapter: Parameters<Server['adapter']>[0];
+  /**
+   * Calls `listener` each time this process listens to the others again after its connection
+   * for that was lost: what they sent in between never arrived. With PostgreSQL it names the
+   * namespace that listens again; with Redis, the subscription of every namespace is back.
+   */
+  onResubscribed(listener: (namespace?: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -32,8 +39,10 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
     });
     pool.on('acquire', (client) => checkedOut.add(client));
     pool.on('release', (_err, client) => checkedOut.delete(client));
+    const resubscribed = new EventEmitter();
     return {
-      adapter: createPostgresAdapter(pool, { tableName: 'socket_io_attachments', errorHandler }),
+      adapter: createPostgresAdapter(watchListening(pool, (namespace) => resubscribed.emit('namespace', namespace)), { tableName: 'socket_io_attachments', errorHandler }),
+      onResubscribed: (listener) => resubscribed.on('namespace', listener),
       async close() {
         for (const client of checkedOut) if (lost.has(client)) client.release(true);
         await pool.end();
@@ -48,6 +57,8 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
     subscriber.on('error', errorHandler);
     return {
       adapter: createRedisAdapter(publisher, subscriber),
+      // ioredis subscribes again by itself when it reconnects; 'ready' follows each connection.
+      onResubscribed: (listener) => subscriber.on('ready', () => listener()),
       async close() {
         publisher.disconnect();
         subscriber.disconnect();
@@ -55,4 +66,29 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
     };
   }
   return undefined;
+}
+
+/**
+ * The pool as the PostgreSQL adapter uses it: `query` to publish, and `connect` only for the client
+ * it keeps for LISTEN, taking another when that one's connection is lost. Each LISTEN a
+ * replacement makes is reported with its namespace (the channel is `socket.io#<namespace>`).
+ */
+function watchListening(pool: pg.Pool, relistened: (namespace: string) => void): pg.Pool {
+  let first = true;
+  const connect = async () => {
+    const client = await pool.connect();
+    if (first) {
+      first = false;
+      return client;
+    }
+    const query = client.query.bind(client) as (text: string) => Promise<pg.QueryResult>;
+    client.query = (async (text: string) => {
+      const result = await query(text);
+      const listened = /^LISTEN "[^#]*#(.*)"$/.exec(text);
+      if (listened) relistened(listened[1]);
+      return result;
+    }) as typeof client.query;
+    return client;
+  };
+  return { query: pool.query.bind(pool), connect } as unknown as pg.Pool;
 }

@@ -27,6 +27,7 @@ import {
   type CollabError,
   type ServerToClientEvents,
 } from './protocol';
+import type { ClusterAdapter } from './adapter';
 import { encodeUpdate, EventWriter } from './broadcast';
 import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { EventGone, UpdateLog } from './update-log';
@@ -110,7 +111,8 @@ export class CollabHub {
       services: Services;
       documents: DocumentStore;
       logger: Logger;
-      adapter?: Parameters<Server['adapter']>[0];
+      /** How this process reaches the others of its deployment, if it has any. */
+      cluster?: ClusterAdapter;
       options: HubOptions;
     },
   ) {
@@ -121,7 +123,7 @@ export class CollabHub {
       maxHttpBufferSize: MAX_UPDATE_BYTES * 2,
       // The default, stated because the fan-out's precomputed frames (broadcast.ts) rely on it.
       perMessageDeflate: false,
-      ...(deps.adapter ? { adapter: deps.adapter } : {}),
+      ...(deps.cluster ? { adapter: deps.cluster.adapter } : {}),
     });
     this.nsp = this.io.of(NAMESPACE);
     this.updateLog = new UpdateLog(deps.databaseUrl, deps.logger);
@@ -141,9 +143,13 @@ export class CollabHub {
     this.listenToServices();
     this.listenToPeers();
     this.sessionSweep = setInterval(() => void this.sweepEndedSessions(), this.options.sessionSweepMs).unref();
-    if (deps.adapter) {
+    if (deps.cluster) {
       void this.countPeers();
       this.peerCheck = setInterval(() => void this.countPeers(), PEER_COUNT_MS).unref();
+      // What the others relayed while this process could not hear them never arrived.
+      deps.cluster.onResubscribed((namespace) => {
+        if (namespace === undefined || namespace === NAMESPACE) this.syncWithPeers([...this.rooms.values()], false);
+      });
     }
   }
 
@@ -541,7 +547,7 @@ export class CollabHub {
   }
 
   private toPeers<E extends keyof PeerEvents>(event: E, ...args: Parameters<PeerEvents[E]>): void {
-    if (this.closing || !this.deps.adapter) return;
+    if (this.closing || !this.deps.cluster) return;
     (this.nsp.serverSideEmit as (event: E, ...args: Parameters<PeerEvents[E]>) => boolean)(event, ...args);
   }
 
