@@ -39,10 +39,10 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
     });
     pool.on('acquire', (client) => checkedOut.add(client));
     pool.on('release', (_err, client) => checkedOut.delete(client));
-    const resubscribed = new EventEmitter();
+    const listening = new EventEmitter();
     return {
-      adapter: createPostgresAdapter(watchListening(pool, (namespace) => resubscribed.emit('namespace', namespace)), { tableName: 'socket_io_attachments', errorHandler }),
-      onResubscribed: (listener) => resubscribed.on('namespace', listener),
+      adapter: createPostgresAdapter(watchListening(pool, (namespace) => listening.emit('resubscribed', namespace)), { tableName: 'socket_io_attachments', errorHandler }),
+      onResubscribed: (listener) => listening.on('resubscribed', listener),
       async close() {
         for (const client of checkedOut) if (lost.has(client)) client.release(true);
         await pool.end();
