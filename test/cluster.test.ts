@@ -52,11 +52,13 @@ const dropPostgresListeners: DropListeners = async () => {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    const listening = `select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %'`;
-    const { rows } = await client.query(`select pg_terminate_backend(pid) from (${listening}) as listener`);
+    const { rows } = await client.query(
+      `select pid, pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN %'`,
+    );
     expect(rows.length).toBeGreaterThanOrEqual(2);
     // The adapter reconnects a second or more later: until then, nothing relayed is heard.
-    while ((await client.query(`select 1 from pg_stat_activity where pid = any(array(${listening})) and state <> 'active'`)).rowCount) {
+    const pids = rows.map((row) => row.pid);
+    while ((await client.query('select 1 from pg_stat_activity where pid = any($1)', [pids])).rowCount) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   } finally {
@@ -172,7 +174,8 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
  */
 class PeerOnTheWire {
   private readonly messages: { event: string; args: any[] }[] = [];
-  private seen = 0;
+  /** How many messages of each event `next` has returned. */
+  private readonly taken = new Map<string, number>();
 
   private constructor(private readonly client: pg.Client) {
     client.on('notification', ({ payload }) => {
@@ -194,14 +197,18 @@ class PeerOnTheWire {
     return new PeerOnTheWire(client);
   }
 
-  /** The next message of this event after those already taken. */
+  /**
+   * The next message of this event. Events are counted apart: two messages published at once
+   * through different pooled connections may arrive in either order.
+   */
   async next(event: string, timeoutMs = 5_000): Promise<any[]> {
     const deadline = Date.now() + timeoutMs;
+    const taken = this.taken.get(event) ?? 0;
     for (;;) {
-      const index = this.messages.findIndex((message, n) => n >= this.seen && message.event === event);
-      if (index >= 0) {
-        this.seen = index + 1;
-        return this.messages[index].args;
+      const message = this.messages.filter((candidate) => candidate.event === event)[taken];
+      if (message) {
+        this.taken.set(event, taken + 1);
+        return message.args;
       }
       if (Date.now() > deadline) throw new Error(`no "${event}" from the process`);
       await new Promise((resolve) => setTimeout(resolve, 20));
