@@ -351,4 +351,37 @@ describe('a graceful stop on the embedded PostgreSQL', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('takes over the database a killed server left running, and saves live edits on Ctrl-C', async () => {
+    const dataDir = path.join(tmpdir(), `neofi-embedded-${randomBytes(6).toString('hex')}`);
+    const env = { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), JWT_SECRET, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' };
+    try {
+      const killed = await startServerProcess(env);
+      const owner = await createUser(api(killed), 'owner');
+      const id = await createEvent(api(killed), owner);
+      // Killed outright, it stops nothing: its PostgreSQL keeps running on the data directory.
+      await killed.kill();
+
+      const started = await startServerProcess(env, { processGroup: true });
+      processes.push(started);
+      expect(started.logs.map((entry) => entry.msg)).toContain('stopping the embedded PostgreSQL an earlier run left running');
+      const client = await connect(started, owner);
+      await client.join(id);
+      expect(await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Saved: '))).toEqual({ ok: true });
+      // Ctrl-C reaches the whole process group; PostgreSQL, in a session of its own, waits for the server.
+      await started.interrupt();
+      const stoppedAt = Date.now();
+      expect(started.child.exitCode).toBe(0);
+      expect(started.logs.filter((entry) => Number(entry.level) >= 50)).toEqual([]);
+
+      const next = await startServerProcess(env);
+      processes.push(next);
+      const history = (await api(next).get(`/events/${id}/history`, { token: owner.token })).body;
+      expect(history.map((version: any) => version.version_number)).toEqual([2, 1]);
+      expect(Date.parse(history[0].created_at)).toBeLessThan(stoppedAt);
+    } finally {
+      await Promise.all(processes.splice(0).map((server) => server.stop()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

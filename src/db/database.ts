@@ -25,7 +25,7 @@ export async function openDatabase(config: AppConfig, logger: Logger): Promise<D
       ...config.embeddedPostgres,
       persistent: true,
       stopOnSignals: false,
-      onLog: (line) => logger.debug({ postgres: line }),
+      onLeftover: () => logger.warn('stopping the embedded PostgreSQL an earlier run left running'),
     });
     url = embedded.url;
   }

@@ -18,21 +18,40 @@ export interface ServerProcess {
   logs: Record<string, unknown>[];
   /** SIGTERM, and wait for a clean exit. */
   stop(): Promise<void>;
+  /**
+   * SIGINT to its whole process group, as a terminal's Ctrl-C sends it, and wait for a clean exit.
+   * Only for a process started with `processGroup`.
+   */
+  interrupt(): Promise<void>;
   /** SIGKILL: no shutdown of any kind. */
   kill(): Promise<void>;
 }
 
-/** Starts `node dist/src/server.js` as its own process and waits until it listens. */
-export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts `node dist/src/server.js` as its own process and waits until it listens. With
+ * `processGroup`, it leads a process group of its own, as a command started in a terminal does.
+ */
+export function startServerProcess(env: Record<string, string>, { processGroup = false } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: processGroup,
   });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const logs: Record<string, unknown>[] = [];
+  /** Sends the signal and waits for the exit, or kills it after 15 s and says so. */
+  const endWith = async (signal: () => void) => {
+    signal();
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timeout);
+    if (child.signalCode === 'SIGKILL') {
+      throw new Error(`server did not stop within 15 s; its last logs:\n${logs.slice(-15).map((entry) => JSON.stringify(entry)).join('\n')}`);
+    }
+  };
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 30_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${stderr}`)));
@@ -50,15 +69,8 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
           url: entry.url as string,
           child,
           logs,
-          async stop() {
-            child.kill('SIGTERM');
-            const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
-            await exited;
-            clearTimeout(timeout);
-            if (child.signalCode === 'SIGKILL') {
-              throw new Error(`server did not stop within 15 s; its last logs:\n${logs.slice(-15).map((entry) => JSON.stringify(entry)).join('\n')}`);
-            }
-          },
+          stop: () => endWith(() => child.kill('SIGTERM')),
+          interrupt: () => endWith(() => process.kill(-child.pid!, 'SIGINT')),
           async kill() {
             child.kill('SIGKILL');
             await exited;
