@@ -323,65 +323,56 @@ describe('a crash', () => {
   });
 });
 
-describe('a graceful stop on the embedded PostgreSQL', () => {
-  it('saves live edits as a version before it stops the database it started', async () => {
-    const dataDir = path.join(tmpdir(), `neofi-embedded-${randomBytes(6).toString('hex')}`);
-    const env = { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), JWT_SECRET, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' };
-    try {
-      const first = await startServerProcess(env);
-      const owner = await createUser(api(first), 'owner');
-      const id = await createEvent(api(first), owner);
-      const client = await connect(first, owner);
-      await client.join(id);
-      expect(await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Saved: '))).toEqual({ ok: true });
-      await first.stop();
-      const stoppedAt = Date.now();
-      expect(first.child.exitCode).toBe(0);
-      expect(first.logs.filter((entry) => Number(entry.level) >= 50)).toEqual([]);
-
-      // Version 2 was made by the stop itself, not recovered from the log by the next start.
-      const second = await startServerProcess(env);
-      processes.push(second);
-      const history = (await api(second).get(`/events/${id}/history`, { token: owner.token })).body;
-      expect(history.map((version: any) => version.version_number)).toEqual([2, 1]);
-      expect(Date.parse(history[0].created_at)).toBeLessThan(stoppedAt);
-      expect((await api(second).get(`/events/${id}`, { token: owner.token })).body.title).toBe('Saved: Planning');
-    } finally {
-      await Promise.all(processes.splice(0).map((server) => server.stop()));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+describe('the embedded PostgreSQL', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    dataDir = path.join(tmpdir(), `neofi-embedded-${randomBytes(6).toString('hex')}`);
+    env = { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), JWT_SECRET, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' };
+  });
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((server) => server.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('takes over the database a killed server left running, and saves live edits on Ctrl-C', async () => {
-    const dataDir = path.join(tmpdir(), `neofi-embedded-${randomBytes(6).toString('hex')}`);
-    const env = { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), JWT_SECRET, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' };
-    try {
-      const killed = await startServerProcess(env);
-      const owner = await createUser(api(killed), 'owner');
-      const id = await createEvent(api(killed), owner);
-      // Killed outright, it stops nothing: its PostgreSQL keeps running on the data directory.
-      await killed.kill();
+  /** Makes a live edit, then `stop`s the server: the stop itself must save the edit as a version, logging no error. */
+  async function expectStopToSaveAnEdit(server: ServerProcess, owner: TestUser, id: number, stop: () => Promise<void>): Promise<void> {
+    const client = await connect(server, owner);
+    await client.join(id);
+    expect(await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Saved: '))).toEqual({ ok: true });
+    await stop();
+    const stoppedAt = Date.now();
+    expect(server.child.exitCode).toBe(0);
+    expect(server.logs.filter((entry) => Number(entry.level) >= 50)).toEqual([]);
 
-      const started = await startServerProcess(env, { processGroup: true });
-      processes.push(started);
-      expect(started.logs.map((entry) => entry.msg)).toContain('stopping the embedded PostgreSQL an earlier run left running');
-      const client = await connect(started, owner);
-      await client.join(id);
-      expect(await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Saved: '))).toEqual({ ok: true });
-      // Ctrl-C reaches the whole process group; PostgreSQL, in a session of its own, waits for the server.
-      await started.interrupt();
-      const stoppedAt = Date.now();
-      expect(started.child.exitCode).toBe(0);
-      expect(started.logs.filter((entry) => Number(entry.level) >= 50)).toEqual([]);
+    // Version 2 was made by the stop itself, not recovered from the log by the next start.
+    const next = await startServerProcess(env);
+    processes.push(next);
+    const history = (await api(next).get(`/events/${id}/history`, { token: owner.token })).body;
+    expect(history.map((version: any) => version.version_number)).toEqual([2, 1]);
+    expect(Date.parse(history[0].created_at)).toBeLessThan(stoppedAt);
+    expect((await api(next).get(`/events/${id}`, { token: owner.token })).body.title).toBe('Saved: Planning');
+  }
 
-      const next = await startServerProcess(env);
-      processes.push(next);
-      const history = (await api(next).get(`/events/${id}/history`, { token: owner.token })).body;
-      expect(history.map((version: any) => version.version_number)).toEqual([2, 1]);
-      expect(Date.parse(history[0].created_at)).toBeLessThan(stoppedAt);
-    } finally {
-      await Promise.all(processes.splice(0).map((server) => server.stop()));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+  it('is stopped by a graceful stop, after live edits are saved with it', async () => {
+    const server = await startServerProcess(env);
+    processes.push(server);
+    const owner = await createUser(api(server), 'owner');
+    const id = await createEvent(api(server), owner);
+    await expectStopToSaveAnEdit(server, owner, id, () => server.stop());
+  });
+
+  it('is taken over when a killed server left it running, and outlives a Ctrl-C until live edits are saved', async () => {
+    const killed = await startServerProcess(env);
+    const owner = await createUser(api(killed), 'owner');
+    const id = await createEvent(api(killed), owner);
+    // Killed outright, it stops nothing: its PostgreSQL keeps running on the data directory.
+    await killed.kill();
+
+    const server = await startServerProcess(env, { processGroup: true });
+    processes.push(server);
+    expect(server.logs.map((entry) => entry.msg)).toContain('stopping the embedded PostgreSQL an earlier run left running');
+    // Ctrl-C reaches the whole process group; PostgreSQL, in a session of its own, waits for the server.
+    await expectStopToSaveAnEdit(server, owner, id, () => server.interrupt());
   });
 });
