@@ -67,6 +67,11 @@ const NUMERIC_RANGES = {
 } as const;
 const SIGNED = new Set(['bysetpos', 'bymonthday', 'byyearday', 'byweekno']);
 
+/** A parsed rule part's values as a list: rrule gives a single value, a list, or nothing. */
+function valuesOf(part: unknown): unknown[] {
+  return ([] as unknown[]).concat(part ?? []);
+}
+
 /** The rule in rrule's canonical spelling, or null when it is not a valid recurrence rule. */
 function normaliseRRule(text: string): string | null {
   const line = text.replace(/^RRULE:/i, '');
@@ -80,12 +85,12 @@ function normaliseRRule(text: string): string | null {
   // The parser is lenient: it accepts COUNT=abc or a missing FREQ, so check what it produced.
   if (options.freq === undefined || options.freq === null) return null;
   for (const [key, [min, max]] of Object.entries(NUMERIC_RANGES)) {
-    const values = ([] as unknown[]).concat(options[key as keyof typeof NUMERIC_RANGES] ?? []);
+    const values = valuesOf(options[key as keyof typeof NUMERIC_RANGES]);
     const inRange = (value: unknown) =>
       Number.isInteger(value) && (value as number) >= min && (value as number) <= max && !(SIGNED.has(key) && value === 0);
     if (!values.every(inRange)) return null;
   }
-  if (([] as unknown[]).concat(options.byweekday ?? []).some((day) => day == null)) return null;
+  if (valuesOf(options.byweekday).some((day) => day == null)) return null;
   if (options.until && Number.isNaN(options.until.getTime())) return null;
   // One spelling per rule: FREQ first, the other parts in alphabetical order, numbers sorted.
   const [freq, ...parts] = RRule.optionsToString(options).replace(/^RRULE:/, '').split(';');
@@ -133,14 +138,14 @@ const BY_PARTS = ['bysetpos', 'bymonth', 'bymonthday', 'bynmonthday', 'byyearday
 function ruleParts(pattern: RecurrencePattern): { freq: Frequency; interval: number; count?: number; until?: Date; byParts: string[]; weekdays: number } {
   if ('rrule' in pattern) {
     const options = RRule.parseString(pattern.rrule);
-    const byParts = BY_PARTS.filter((part) => ([] as unknown[]).concat(options[part] ?? []).length > 0);
+    const byParts = BY_PARTS.filter((part) => valuesOf(options[part]).length > 0);
     return {
       freq: FREQUENCY_NAMES[options.freq!],
       interval: options.interval ?? 1,
       count: options.count ?? undefined,
       until: options.until ?? undefined,
       byParts,
-      weekdays: ([] as unknown[]).concat(options.byweekday ?? []).length,
+      weekdays: valuesOf(options.byweekday).length,
     };
   }
   return {
