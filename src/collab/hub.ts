@@ -148,7 +148,7 @@ export class CollabHub {
       this.peerCheck = setInterval(() => void this.countPeers(), PEER_COUNT_MS).unref();
       // What the others relayed while this process could not hear them never arrived.
       deps.cluster.onResubscribed((namespace) => {
-        if (namespace === undefined || namespace === NAMESPACE) this.syncWithPeers([...this.rooms.values()], false);
+        if (namespace === undefined || namespace === NAMESPACE) this.syncWithPeers();
       });
     }
   }
@@ -329,7 +329,7 @@ export class CollabHub {
     for (const update of arrived) room.applyAcceptedUpdate(update);
     this.rooms.set(eventId, room);
     // An update relayed before it was stored may have passed while the document was read.
-    this.syncWithPeers([room], false);
+    this.syncWithPeers([room]);
     return room;
   }
 
@@ -511,10 +511,11 @@ export class CollabHub {
     }
     const grew = count > this.peerCount;
     this.peerCount = count;
-    if (grew) this.syncWithPeers([...this.rooms.values()], false);
+    if (grew) this.syncWithPeers();
   }
 
-  private syncWithPeers(rooms: Room[], answer: boolean): void {
+  /** Asks the others for what the rooms (every open one by default) lack, or answers their asking. */
+  private syncWithPeers(rooms = [...this.rooms.values()], answer = false): void {
     for (const batch of batchesOf(rooms)) {
       this.toPeers('doc-sync', batch.map((room): [number, string] => [room.eventId, toBase64(room.stateVector())]), answer);
     }
