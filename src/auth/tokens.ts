@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AppConfig } from '../config';
 import { Unauthorized } from '../http/errors';
@@ -17,14 +17,23 @@ export interface AccessClaims {
  * secret; refresh tokens are opaque random strings, so neither can pass for the other.
  */
 export class AccessTokens {
-  constructor(private readonly settings: AppConfig['jwt']) {}
+  /**
+   * The secret as a key object, made once: given a string, jsonwebtoken first tries to read it as
+   * a public key at every verify, and that failed attempt cost about half a millisecond of CPU per
+   * request.
+   */
+  private readonly key: KeyObject;
+
+  constructor(private readonly settings: AppConfig['jwt']) {
+    this.key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+  }
 
   get ttlSeconds(): number {
     return this.settings.accessTtlSeconds;
   }
 
   issue(userId: number, sessionId: string): string {
-    return jwt.sign({ typ: 'access', sid: sessionId }, this.settings.secret, {
+    return jwt.sign({ typ: 'access', sid: sessionId }, this.key, {
       algorithm: ALGORITHM,
       subject: String(userId),
       issuer: this.settings.issuer,
@@ -36,7 +45,7 @@ export class AccessTokens {
   verify(token: string): AccessClaims {
     let payload: jwt.JwtPayload | string;
     try {
-      payload = jwt.verify(token, this.settings.secret, {
+      payload = jwt.verify(token, this.key, {
         algorithms: [ALGORITHM],
         issuer: this.settings.issuer,
         audience: ACCESS_AUDIENCE,
