@@ -9,6 +9,7 @@ import { Api } from './support/api';
 import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
 import { buildServer, freePort, startServerProcess, type ServerProcess } from './support/server-process';
+import { proxyDatabase } from './support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-app';
 
 /**
@@ -47,6 +48,26 @@ const api = (on: ServerProcess) => new Api(`${on.url}/api/v1`);
 
 /** Closes every process's connection for hearing the others, and returns once they are gone. */
 type DropListeners = () => Promise<void>;
+
+/** The database backends of the processes' LISTEN connections. */
+async function listenerPids(): Promise<number[]> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %'`);
+    return rows.map((row) => row.pid as number);
+  } finally {
+    await client.end();
+  }
+}
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 const dropPostgresListeners: DropListeners = async () => {
   const client = new pg.Client({ connectionString: database.url });
@@ -288,6 +309,28 @@ describe('a process alone', () => {
       await peer.close();
     }
   });
+});
+
+describe('a stop while the process cannot reach the others', () => {
+  it('ends within seconds, though the database never answers its connects', async () => {
+    const proxy = await proxyDatabase(database.url);
+    try {
+      const alone = await server({ DATABASE_URL: proxy.url });
+      await until(async () => (await listenerPids()).length > 0, 'the adapter to listen');
+      proxy.stall();
+      // The adapter reconnects a second or more after losing its connection, and publishes a
+      // heartbeat every few seconds: each takes a new connection, which now hangs.
+      await until(async () => proxy.stalled > 0, 'a connect to hang');
+
+      const stopping = Date.now();
+      processes.splice(processes.indexOf(alone), 1);
+      await alone.stop();
+      // At most the connect timeout (5 s) and the adapter's last retry timer (3 s); before, never.
+      expect(Date.now() - stopping).toBeLessThan(12_000);
+    } finally {
+      await proxy.close();
+    }
+  }, 40_000);
 });
 
 describe('a crash', () => {

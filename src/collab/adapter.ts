@@ -25,7 +25,8 @@ export interface ClusterAdapter {
 export async function createClusterAdapter(config: AppConfig['collab'], databaseUrl: string, logger: Logger): Promise<ClusterAdapter | undefined> {
   const errorHandler = (err: Error) => logger.error({ err }, 'cluster adapter error');
   if (config.adapter === 'postgres') {
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    // Bounded connects: a stop must not wait for ever on a database that accepts but never answers.
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
     pool.on('error', errorHandler);
     // The adapter keeps one client checked out for LISTEN. When its connection is lost it takes a
     // new one, but it neither listens for the old one's 'error' (without a listener, a database
@@ -40,10 +41,12 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
     pool.on('acquire', (client) => checkedOut.add(client));
     pool.on('release', (_err, client) => checkedOut.delete(client));
     const listening = new EventEmitter();
+    const facade = listenerPool(pool, (namespace) => listening.emit('resubscribed', namespace));
     return {
-      adapter: createPostgresAdapter(watchListening(pool, (namespace) => listening.emit('resubscribed', namespace)), { tableName: 'socket_io_attachments', errorHandler }),
+      adapter: createPostgresAdapter(facade.pool, { tableName: 'socket_io_attachments', errorHandler }),
       onResubscribed: (listener) => listening.on('resubscribed', listener),
       async close() {
+        facade.close();
         for (const client of checkedOut) if (lost.has(client)) client.release(true);
         await pool.end();
       },
@@ -72,11 +75,22 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
  * The pool as the PostgreSQL adapter uses it: `query` to publish, and `connect` only for the client
  * it keeps for LISTEN, taking another when that one's connection is lost. Each LISTEN a
  * replacement makes is reported with its namespace (the channel is `socket.io#<namespace>`).
+ *
+ * Once closed, `connect` never answers, and a client that connects after the close is dropped:
+ * the adapter would otherwise keep such a client checked out (and `pool.end()` would wait for it
+ * for ever), or retry a refused connect every few seconds, keeping the process alive.
  */
-function watchListening(pool: pg.Pool, relistened: (namespace: string) => void): pg.Pool {
+function listenerPool(pool: pg.Pool, relistened: (namespace: string) => void): { pool: pg.Pool; close(): void } {
   let first = true;
+  let closed = false;
+  const never = new Promise<never>(() => undefined);
   const connect = async () => {
+    if (closed) return never;
     const client = await pool.connect();
+    if (closed) {
+      client.release(true);
+      return never;
+    }
     if (first) {
       first = false;
       return client;
@@ -90,5 +104,10 @@ function watchListening(pool: pg.Pool, relistened: (namespace: string) => void):
     }) as typeof client.query;
     return client;
   };
-  return { query: pool.query.bind(pool), connect } as unknown as pg.Pool;
+  return {
+    pool: { query: pool.query.bind(pool), connect } as unknown as pg.Pool,
+    close: () => {
+      closed = true;
+    },
+  };
 }

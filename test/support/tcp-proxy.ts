@@ -5,6 +5,10 @@ export interface DatabaseProxy {
   url: string;
   /** Drops every open connection and refuses new ones: the database is unreachable. */
   cut(): Promise<void>;
+  /** Drops every open connection, and accepts new ones but never passes them on: a database that stops answering. */
+  stall(): void;
+  /** Connections held by `stall` so far. */
+  readonly stalled: number;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -13,14 +17,20 @@ export interface DatabaseProxy {
 export async function proxyDatabase(databaseUrl: string): Promise<DatabaseProxy> {
   const target = new URL(databaseUrl);
   const open = new Set<Socket>();
+  let stalling = false;
+  let stalled = 0;
   const track = (socket: Socket) => {
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
   };
   const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
     track(client);
+    if (stalling) {
+      stalled += 1;
+      return;
+    }
+    const upstream = connect(Number(target.port || 5432), target.hostname);
     track(upstream);
     client.pipe(upstream).pipe(client);
   });
@@ -40,7 +50,17 @@ export async function proxyDatabase(databaseUrl: string): Promise<DatabaseProxy>
       // Closed, the port refuses connections (ECONNREFUSED) until restore listens again.
       return new Promise((resolve) => server.close(() => resolve()));
     },
-    restore: () => (server.listening ? Promise.resolve() : listen(port)),
+    stall() {
+      stalling = true;
+      dropAll();
+    },
+    get stalled() {
+      return stalled;
+    },
+    restore() {
+      stalling = false;
+      return server.listening ? Promise.resolve() : listen(port);
+    },
     close() {
       dropAll();
       return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
