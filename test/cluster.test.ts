@@ -11,6 +11,7 @@ import { createEvent, createUser, share, type TestUser } from './support/fixture
 import { buildServer, freePort, startServerProcess, type ServerProcess } from './support/server-process';
 import { proxyDatabase } from './support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-app';
+import { waitUntil } from './support/wait';
 
 /**
  * Real server processes on one database: scale-out (two processes behave as one) and crash
@@ -61,24 +62,14 @@ async function listenerPids(): Promise<number[]> {
   }
 }
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const dropPostgresListeners: DropListeners = async () => {
+  const pids = await listenerPids();
+  expect(pids.length).toBeGreaterThanOrEqual(2);
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    const { rows } = await client.query(
-      `select pid, pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'LISTEN %'`,
-    );
-    expect(rows.length).toBeGreaterThanOrEqual(2);
+    await client.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [pids]);
     // The adapter reconnects a second or more later: until then, nothing relayed is heard.
-    const pids = rows.map((row) => row.pid);
     while ((await client.query('select 1 from pg_stat_activity where pid = any($1)', [pids])).rowCount) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -316,11 +307,11 @@ describe('a stop while the process cannot reach the others', () => {
     const proxy = await proxyDatabase(database.url);
     try {
       const alone = await server({ DATABASE_URL: proxy.url });
-      await until(async () => (await listenerPids()).length > 0, 'the adapter to listen');
+      await waitUntil(async () => (await listenerPids()).length > 0, 'the adapter to listen');
       proxy.stall();
       // The adapter reconnects a second or more after losing its connection, and publishes a
       // heartbeat every few seconds: each takes a new connection, which now hangs.
-      await until(async () => proxy.stalled > 0, 'a connect to hang');
+      await waitUntil(async () => proxy.stalled > 0, 'a connect to hang');
 
       const stopping = Date.now();
       processes.splice(processes.indexOf(alone), 1);

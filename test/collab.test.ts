@@ -10,6 +10,7 @@ import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
 import { proxyDatabase } from './support/tcp-proxy';
 import { createTestDatabase, startTestApp, type TestApp } from './support/test-app';
+import { waitUntil } from './support/wait';
 
 let app: TestApp;
 let owner: TestUser;
@@ -558,11 +559,3 @@ describe('a lost database connection', () => {
     }
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
