@@ -6,8 +6,10 @@
  * (1 editor, 4 viewers). For each: fan-out latency (editor's keystroke -> its update frame reaches
  * a viewer) p50/p99 at a steady typing rate, and its p50 to the first viewer of the room to have it
  * (the rest of the spread is the server's writes and this process reading them, one viewer after
- * another); updates per second through a burst, and the server's memory. Our figures are durable (every update in PostgreSQL before its ack); Hocuspocus runs
- * with its defaults (documents in memory only).
+ * another); updates per second through a burst, and the server's memory. Also how long a viewer
+ * takes to connect and join while the room's other viewers do the same (a reconnect storm after a
+ * deploy), and the server's CPU per client joined. Our figures are durable (every update in
+ * PostgreSQL before its ack); Hocuspocus runs with its defaults (documents in memory only).
  *
  * Editors are full clients (socket.io-client + Yjs; HocuspocusProvider). Viewers are minimal
  * WebSocket readers of each server's wire protocol that note when an update frame arrives: with
@@ -122,12 +124,22 @@ interface Room {
   type(): void;
   /** Durable-ack latencies (ours only). */
   ackLatencies: number[];
+  /** Each viewer's time from opening its connection to having joined the room. */
+  joinLatencies: number[];
   viewersAt(length: number): boolean;
   close(): void;
 }
 
 /** Takes one delivery's latency; `firstViewer` when no other viewer of the room had it before. */
 type Recorder = (latencyMs: number, firstViewer: boolean) => void;
+
+/** Runs `work`, adding how long it took to `durations`. */
+async function timed<T>(work: () => Promise<T>, durations: number[]): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  durations.push(performance.now() - started);
+  return result;
+}
 
 interface Target {
   name: string;
@@ -314,12 +326,14 @@ class Ours implements Target {
     Y.applyUpdate(doc, new Uint8Array(joined.state));
     const text = doc.getMap('event').get('description') as Y.Text;
     const arrivals = Array.from({ length: viewers }, () => new Arrivals(keystrokes, record));
-    const sockets = await Promise.all(arrivals.map((viewer) => socketIoViewer(server.url, this.viewerToken, eventId, viewer)));
+    const joinLatencies: number[] = [];
+    const sockets = await Promise.all(arrivals.map((viewer) => timed(() => socketIoViewer(server.url, this.viewerToken, eventId, viewer), joinLatencies)));
     let pending: Uint8Array | null = null;
     doc.on('update', (update: Uint8Array) => (pending = update));
     return {
       sentAt,
       ackLatencies,
+      joinLatencies,
       type() {
         const sent = performance.now();
         sentAt.push(sent);
@@ -353,10 +367,12 @@ class Hocuspocus implements Target {
     await new Promise<void>((resolve) => provider.on('synced', () => resolve()));
     const text = doc.getText('description');
     const arrivals = Array.from({ length: viewers }, () => new Arrivals(keystrokes, record));
-    const sockets = await Promise.all(arrivals.map((viewer) => hocuspocusViewer(server.url, name, viewer)));
+    const joinLatencies: number[] = [];
+    const sockets = await Promise.all(arrivals.map((viewer) => timed(() => hocuspocusViewer(server.url, name, viewer), joinLatencies)));
     return {
       sentAt,
       ackLatencies: [],
+      joinLatencies,
       type() {
         sentAt.push(performance.now());
         text.insert(text.length, 'x');
@@ -384,6 +400,11 @@ interface Result {
   updatesPerSecond: number;
   /** Server CPU time per update received, through the steady-typing phase. */
   cpuPerUpdateUs: number;
+  /** A viewer's connect-and-join time, all of a room's viewers joining at once. */
+  joinP50: number;
+  joinP99: number;
+  /** Server CPU time per client (editor or viewer) connected and joined. */
+  cpuPerJoinUs: number;
   rssMiB: number;
   rssPerRoomMiB: number;
 }
@@ -403,7 +424,10 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
       if (firstViewer) firstViewerLatencies.push(latency);
     };
     const rooms: Room[] = [];
+    const cpuBeforeJoins = server.cpuMs();
     for (let n = 0; n < scenario.rooms; n += 1) rooms.push(await target.openRoom(server, n, scenario.viewersPerRoom, record));
+    const cpuPerJoinUs = ((server.cpuMs() - cpuBeforeJoins) * 1000) / (scenario.rooms * (scenario.viewersPerRoom + 1));
+    const joinLatencies = rooms.flatMap((room) => room.joinLatencies);
     progress(`${target.name}: ${scenario.rooms * (scenario.viewersPerRoom + 1)} clients in`);
 
     // Warm up, then type at a steady rate in every room, offsets spread across the interval.
@@ -435,6 +459,9 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
       ...(ackLatencies.length ? { ackP50: percentile(ackLatencies, 50), ackP99: percentile(ackLatencies, 99) } : {}),
       updatesPerSecond: (scenario.burst * scenario.rooms) / elapsed,
       cpuPerUpdateUs,
+      joinP50: percentile(joinLatencies, 50),
+      joinP99: percentile(joinLatencies, 99),
+      cpuPerJoinUs,
       rssMiB,
       rssPerRoomMiB: (rssMiB - baseline) / scenario.rooms,
     };
@@ -468,6 +495,9 @@ function medians(results: Result[]): Result {
     ...(results[0].ackP50 === undefined ? {} : { ackP50: median((result) => result.ackP50), ackP99: median((result) => result.ackP99) }),
     updatesPerSecond: median((result) => result.updatesPerSecond),
     cpuPerUpdateUs: median((result) => result.cpuPerUpdateUs),
+    joinP50: median((result) => result.joinP50),
+    joinP99: median((result) => result.joinP99),
+    cpuPerJoinUs: median((result) => result.cpuPerJoinUs),
     rssMiB: median((result) => result.rssMiB),
     rssPerRoomMiB: median((result) => result.rssPerRoomMiB),
   };
@@ -563,6 +593,9 @@ function compare(scenario: string, ours: Result, other: Result): string[] {
     row('fan-out p50 to the first viewer (ms)', ours.firstViewerP50, other.firstViewerP50),
     row('updates/s (burst)', ours.updatesPerSecond, other.updatesPerSecond, 0, false),
     row('server CPU per update (µs)', ours.cpuPerUpdateUs, other.cpuPerUpdateUs, 0),
+    row("viewer connect + join p50 (ms), the room's viewers at once", ours.joinP50, other.joinP50),
+    row("viewer connect + join p99 (ms), the room's viewers at once", ours.joinP99, other.joinP99),
+    row('server CPU per client joined (µs)', ours.cpuPerJoinUs, other.cpuPerJoinUs, 0),
     row('server RSS (MiB)', ours.rssMiB, other.rssMiB, 1),
     row('RSS per room (MiB)', ours.rssPerRoomMiB, other.rssPerRoomMiB, 2),
     other.ackP50 === undefined
