@@ -9,6 +9,7 @@ export interface DatabaseProxy {
   stall(): void;
   /** Connections held by `stall` so far. */
   readonly stalled: number;
+  /** Passes connections on again, after `cut` or `stall`. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
