@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { User } from '../src/db/entities';
 import { createUser } from './support/fixtures';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -170,6 +171,24 @@ describe('refresh', () => {
     expect((await app.api.post('/auth/refresh', { refresh_token: 'made-up' })).status).toBe(401);
     expect((await app.api.post('/auth/refresh', {})).status).toBe(422);
     expect((await app.api.post('/auth/refresh', { refresh_token: 42 })).status).toBe(422);
+  });
+});
+
+describe('the auth guard', () => {
+  it("refuses the access token of a deactivated user, and of another user's session", async () => {
+    const user = await createUser(app.api, 'quin');
+    const other = await createUser(app.api, 'ray');
+    expect((await app.api.get('/auth/me', { token: user.token })).status).toBe(200);
+
+    // A well-signed token naming someone else's live session is refused.
+    const { sid } = jwt.decode(other.token) as jwt.JwtPayload;
+    const mixed = jwt.sign({ ...(jwt.decode(user.token) as jwt.JwtPayload), sid }, app.config.jwt.secret, { algorithm: 'HS256' });
+    expect((await app.api.get('/auth/me', { token: mixed })).status).toBe(401);
+
+    await app.database.orm.em.fork().nativeUpdate(User, { id: user.id }, { isActive: false });
+    const refused = await app.api.get('/auth/me', { token: user.token });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.message).toBe('Session has ended; log in again');
   });
 });
 
