@@ -78,6 +78,14 @@ describe('join', () => {
     expect(client.map(id).get('is_recurring')).toBe(false);
   });
 
+  it('answers with the version current when it joins, and each caller its own role', async () => {
+    const id = await sharedEvent();
+    expect((await app.api.put(`/events/${id}`, { title: 'Replanning' }, { token: owner.token })).body.version).toBe(2);
+    const [asEditor, asOwner] = await Promise.all([connect(editor), connect(owner)]);
+    expect(await asEditor.join(id)).toMatchObject({ role: 'editor', version: 2 });
+    expect(await asOwner.join(id)).toMatchObject({ role: 'owner', version: 2 });
+  });
+
   it('answers not_found for events that do not exist or are not shared', async () => {
     const stranger = await createUser(app.api, 'stranger');
     const id = await createEvent(app.api, owner);

@@ -240,7 +240,7 @@ export class CollabHub {
 
   private async join(socket: CollabSocket, eventId: number, clientStateVector?: Uint8Array) {
     if (clientStateVector && clientStateVector.byteLength > MAX_UPDATE_BYTES) throw new AppError(413, 'payload_too_large', 'The state vector is too large');
-    const { event, role } = await this.deps.services.events.get(socket.data.caller.id, eventId);
+    const { role, version } = await this.deps.services.events.access(socket.data.caller.id, eventId);
     const room = await this.openRoom(eventId);
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
@@ -252,7 +252,7 @@ export class CollabHub {
     } catch {
       throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
     }
-    return { role, version: event.version, state, state_vector: room.stateVector() };
+    return { role, version, state, state_vector: room.stateVector() };
   }
 
   private leave(socket: CollabSocket, eventId: number): void {

@@ -83,6 +83,20 @@ export class EventsService {
     return { event: permission.event, role: permission.role };
   }
 
+  /**
+   * The caller's role on the event and the event's version: what joining it live needs. Every
+   * join runs it, so it is one plain query rather than an ORM load of the permission and event.
+   */
+  async access(actorId: number, eventId: number): Promise<{ role: Role; version: number }> {
+    const [access] = await this.em.getConnection().execute<{ role: Role; version: number }[]>(
+      `select p.role, e.version from event_permission p join "event" e on e.id = p.event_id
+       where p.event_id = ? and p.user_id = ?`,
+      [eventId, actorId],
+    );
+    if (!access) throw new NotFound('Event not found');
+    return access;
+  }
+
   /** The caller's events, by start time; filters combine. */
   async list(actorId: number, query: ListEventsInput): Promise<{ items: EventWithRole[]; total: number }> {
     const event: FilterQuery<CalendarEvent> = {};
