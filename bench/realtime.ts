@@ -23,13 +23,16 @@
  *   BENCH_SCENARIOS=1x50,100x5 BENCH_ROUNDS=5 npm run bench:realtime
  *   BENCH_DATABASE_URL=postgres://... npm run bench:realtime    (default: an embedded PostgreSQL)
  *   BENCH_BASELINE=/path/to/other/checkout npm run bench:realtime
+ *   BENCH_EXPLAIN=1 npm run bench:realtime
  *
  * BENCH_BASELINE adds a third server to every round: this project as built in another checkout
  * (after `npm run build` there), to compare a change with the code before it side by side.
+ * BENCH_EXPLAIN traces each server's GC pauses and event-loop stalls (bench/server-trace.ts) and,
+ * after each latency phase, tells how many of the deliveries behind the p99 waited through one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +47,7 @@ import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { startEmbeddedPostgres } from '../src/db/embedded';
+import type { Pause } from './server-trace';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -65,6 +69,7 @@ const SCENARIOS: Scenario[] = [
 ];
 const LATENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const EXPLAIN = Boolean(process.env.BENCH_EXPLAIN);
 
 // ---------------------------------------------------------------------------------------------
 // Servers under test, each in its own process
@@ -75,15 +80,19 @@ interface ServerProcess {
   rssMiB(): number;
   /** CPU time (user + system) the process has used so far, in ms. */
   cpuMs(): number;
+  /** The server's GC pauses and event-loop stalls so far (BENCH_EXPLAIN only). */
+  pauses?(): Pause[];
   stop(): Promise<void>;
 }
 
 function spawnServer(script: string, env: Record<string, string>, root = ROOT): Promise<ServerProcess> {
   // BENCH_SERVER_FLAGS (e.g. --cpu-prof) are node flags for the servers only.
   const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const traceFile = EXPLAIN ? path.join(tmpdir(), `neofi-bench-trace-${randomBytes(4).toString('hex')}.jsonl`) : undefined;
+  if (traceFile) flags.push('--require', path.join(__dirname, 'server-trace.js'));
   const child: ChildProcess = spawn(process.execPath, [...flags, script], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, ...env, ...(traceFile ? { BENCH_TRACE_FILE: traceFile } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -106,9 +115,17 @@ function spawnServer(script: string, env: Record<string, string>, root = ROOT): 
           const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
           return (Number(fields[11]) + Number(fields[12])) * 10;
         },
+        ...(traceFile && {
+          pauses: () =>
+            readFileSync(traceFile, { encoding: 'utf8', flag: 'a+' })
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as Pause),
+        }),
         async stop() {
           child.kill('SIGTERM');
           await exited;
+          if (traceFile) rmSync(traceFile, { force: true });
         },
       });
     });
@@ -416,11 +433,13 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
     await settle();
     const baseline = server.rssMiB();
     const latencies: number[] = [];
+    const arrivals: number[] = [];
     const firstViewerLatencies: number[] = [];
     let recording = false;
     const record: Recorder = (latency, firstViewer) => {
       if (!recording) return;
       latencies.push(latency);
+      arrivals.push(performance.timeOrigin + performance.now());
       if (firstViewer) firstViewerLatencies.push(latency);
     };
     const rooms: Room[] = [];
@@ -443,6 +462,7 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
     const ackLatencies = rooms.flatMap((room) => room.ackLatencies);
     const rssMiB = server.rssMiB();
     progress(`${target.name}: latency phase done (${latencies.length} deliveries)`);
+    if (server.pauses) progress(`${target.name}: ${explainP99(latencies, arrivals, server.pauses())}`);
 
     // Burst: every editor types `burst` keystrokes back to back; time until every viewer has all.
     const started = performance.now();
@@ -501,6 +521,34 @@ function medians(results: Result[]): Result {
     rssMiB: median((result) => result.rssMiB),
     rssPerRoomMiB: median((result) => result.rssPerRoomMiB),
   };
+}
+
+/**
+ * How many of the deliveries at or above the p99 waited through a GC pause of the server, or
+ * through another stall of its event loop (a long task, or the process not scheduled); the rest
+ * were late elsewhere (the reading client, the network stack).
+ */
+function explainP99(latencies: number[], arrivals: number[], pauses: Pause[]): string {
+  const p99 = percentile(latencies, 99);
+  const late = latencies.flatMap((ms, index) => (ms >= p99 ? [{ sent: arrivals[index] - ms, arrived: arrivals[index] }] : []));
+  const phaseStart = Math.min(...latencies.map((ms, index) => arrivals[index] - ms));
+  const inPhase = pauses.filter((pause) => pause.at + pause.ms >= phaseStart && pause.at <= Math.max(...arrivals));
+  const waitedThrough = (delivery: (typeof late)[number], kinds: Pause['kind'][]) =>
+    inPhase.some((pause) => kinds.includes(pause.kind) && pause.at <= delivery.arrived && pause.at + pause.ms >= delivery.sent);
+  const inGc = late.filter((delivery) => waitedThrough(delivery, ['minor', 'major'])).length;
+  const inStall = late.filter((delivery) => !waitedThrough(delivery, ['minor', 'major']) && waitedThrough(delivery, ['stall'])).length;
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const summary = (kind: Pause['kind'], what: string) => {
+    const found = inPhase.filter((pause) => pause.kind === kind);
+    const ms = found.map((pause) => pause.ms);
+    const busy = kind === 'stall' && sum(ms) ? `; process CPU meanwhile ${((100 * sum(found.map((pause) => pause.cpuMs ?? 0))) / sum(ms)).toFixed(0)} % of their length` : '';
+    return `${found.length} ${what} (longest ${Math.max(0, ...ms).toFixed(1)} ms, ${sum(ms).toFixed(0)} ms in all${busy})`;
+  };
+  return (
+    `p99 ${p99.toFixed(2)} ms; of the ${late.length} deliveries at or above it, ${inGc} waited through a GC pause, ` +
+    `${inStall} through another event-loop stall, ${late.length - inGc - inStall} through neither. In the phase: ` +
+    `${summary('minor', 'young-generation GCs')}, ${summary('major', 'full-GC pauses')}, ${summary('stall', 'stalls over 2 ms, GCs included')}`
+  );
 }
 
 function percentile(values: number[], p: number): number {
