@@ -116,6 +116,7 @@ function spawnServer(script: string, env: Record<string, string>, root = ROOT): 
           return (Number(fields[11]) + Number(fields[12])) * 10;
         },
         ...(traceFile && {
+          // 'a+' creates the file if the server has noted nothing yet.
           pauses: () =>
             readFileSync(traceFile, { encoding: 'utf8', flag: 'a+' })
               .split('\n')
@@ -531,8 +532,10 @@ function medians(results: Result[]): Result {
 function explainP99(latencies: number[], arrivals: number[], pauses: Pause[]): string {
   const p99 = percentile(latencies, 99);
   const late = latencies.flatMap((ms, index) => (ms >= p99 ? [{ sent: arrivals[index] - ms, arrived: arrivals[index] }] : []));
-  const phaseStart = Math.min(...latencies.map((ms, index) => arrivals[index] - ms));
-  const inPhase = pauses.filter((pause) => pause.at + pause.ms >= phaseStart && pause.at <= Math.max(...arrivals));
+  // Arrivals are recorded in order; the phase begins with the earliest keystroke among them.
+  const phaseStart = latencies.reduce((earliest, ms, index) => Math.min(earliest, arrivals[index] - ms), Infinity);
+  const phaseEnd = arrivals[arrivals.length - 1];
+  const inPhase = pauses.filter((pause) => pause.at + pause.ms >= phaseStart && pause.at <= phaseEnd);
   const waitedThrough = (delivery: (typeof late)[number], kinds: Pause['kind'][]) =>
     inPhase.some((pause) => kinds.includes(pause.kind) && pause.at <= delivery.arrived && pause.at + pause.ms >= delivery.sent);
   const inGc = late.filter((delivery) => waitedThrough(delivery, ['minor', 'major'])).length;
