@@ -13,7 +13,7 @@ import { isUnreachable } from '../db/unreachable';
 import { AppError, Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
 import { parse } from '../http/validation';
-import { hasRole } from '../permissions/access';
+import { authorize, hasRole } from '../permissions/access';
 import {
   AuthPayload,
   AwarenessPayload,
@@ -240,7 +240,7 @@ export class CollabHub {
 
   private async join(socket: CollabSocket, eventId: number, clientStateVector?: Uint8Array) {
     if (clientStateVector && clientStateVector.byteLength > MAX_UPDATE_BYTES) throw new AppError(413, 'payload_too_large', 'The state vector is too large');
-    const { role, version } = await this.deps.services.events.access(socket.data.caller.id, eventId);
+    const { role, version } = await authorize(this.deps.orm.em, eventId, socket.data.caller.id, 'viewer', 'join this event');
     const room = await this.openRoom(eventId);
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });

@@ -83,20 +83,6 @@ export class EventsService {
     return { event: permission.event, role: permission.role };
   }
 
-  /**
-   * The caller's role on the event and the event's version: what joining it live needs. Every
-   * join runs it, so it is one plain query rather than an ORM load of the permission and event.
-   */
-  async access(actorId: number, eventId: number): Promise<{ role: Role; version: number }> {
-    const [access] = await this.em.getConnection().execute<{ role: Role; version: number }[]>(
-      `select p.role, e.version from event_permission p join "event" e on e.id = p.event_id
-       where p.event_id = ? and p.user_id = ?`,
-      [eventId, actorId],
-    );
-    if (!access) throw new NotFound('Event not found');
-    return access;
-  }
-
   /** The caller's events, by start time; filters combine. */
   async list(actorId: number, query: ListEventsInput): Promise<{ items: EventWithRole[]; total: number }> {
     const event: FilterQuery<CalendarEvent> = {};
@@ -166,7 +152,7 @@ export class EventsService {
   }): Promise<CommitResult> {
     const result = await this.em.transactional(async (tx): Promise<CommitResult> => {
       const event = await lockEvent(tx, input.eventId, 'for no key update');
-      const role = input.actor ? await authorize(tx, event.id, input.actor.id, input.actor.minimumRole, input.actor.action) : null;
+      const role = input.actor ? (await authorize(tx, event.id, input.actor.id, input.actor.minimumRole, input.actor.action)).role : null;
       assertVersion(event, input.ifMatch);
 
       const before = snapshotOf(event);

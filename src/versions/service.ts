@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { EventChangeLog, EventVersion } from '../db/entities';
 import type { ChangeResult, EventsService } from '../events/service';
 import { NotFound } from '../http/errors';
