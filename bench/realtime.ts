@@ -8,8 +8,10 @@
  * (the rest of the spread is the server's writes and this process reading them, one viewer after
  * another); updates per second through a burst, and the server's memory. Also how long a viewer
  * takes to connect and join while the room's other viewers do the same (a reconnect storm after a
- * deploy), and the server's CPU per client joined. Our figures are durable (every update in
- * PostgreSQL before its ack); Hocuspocus runs with its defaults (documents in memory only).
+ * deploy), and the server's CPU per client joined; with the embedded PostgreSQL, also the
+ * database's CPU per update: what storing every update costs beyond our own process. Our figures
+ * are durable (every update in PostgreSQL before its ack); Hocuspocus runs with its defaults
+ * (documents in memory only).
  *
  * Editors are full clients (socket.io-client + Yjs; HocuspocusProvider). Viewers are minimal
  * WebSocket readers of each server's wire protocol that note when an update frame arrives: with
@@ -32,7 +34,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,6 +87,28 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** CPU time of a process, from fields 14 and 15 of /proc/<pid>/stat (clock ticks, 100 per second on Linux). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time of the embedded PostgreSQL: its postmaster and every process it started. */
+function postgresCpuMs(dataDir: string): number {
+  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = processCpuMs(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat is the parent's pid.
+      if (Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === postmaster) total += processCpuMs(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
 function spawnServer(script: string, env: Record<string, string>, root = ROOT): Promise<ServerProcess> {
   // BENCH_SERVER_FLAGS (e.g. --cpu-prof) are node flags for the servers only.
   const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
@@ -110,11 +134,7 @@ function spawnServer(script: string, env: Record<string, string>, root = ROOT): 
         url: entry.url!,
         pid: child.pid!,
         rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
-        cpuMs: () => {
-          // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
-          const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-          return (Number(fields[11]) + Number(fields[12])) * 10;
-        },
+        cpuMs: () => processCpuMs(child.pid!),
         ...(traceFile && {
           // 'a+' creates the file if the server has noted nothing yet.
           pauses: () =>
@@ -161,6 +181,8 @@ async function timed<T>(work: () => Promise<T>, durations: number[]): Promise<T>
 
 interface Target {
   name: string;
+  /** Whether the server stores updates in the benchmark's database, whose CPU is then measured. */
+  storesUpdates: boolean;
   start(): Promise<ServerProcess>;
   openRoom(server: ServerProcess, index: number, viewers: number, record: Recorder): Promise<Room>;
   prepare?(server: ServerProcess, rooms: number): Promise<void>;
@@ -279,6 +301,7 @@ const HOCUSPOCUS_SYNC = 0;
 const HOCUSPOCUS_AUTH = 2;
 
 class Ours implements Target {
+  readonly storesUpdates = true;
   private databaseUrl!: string;
   private editorToken!: string;
   private viewerToken!: string;
@@ -369,6 +392,7 @@ class Ours implements Target {
 
 class Hocuspocus implements Target {
   name = 'hocuspocus';
+  storesUpdates = false;
 
   start(): Promise<ServerProcess> {
     return spawnServer('dist/bench/hocuspocus-server.js', {});
@@ -418,6 +442,8 @@ interface Result {
   updatesPerSecond: number;
   /** Server CPU time per update received, through the steady-typing phase. */
   cpuPerUpdateUs: number;
+  /** The database's CPU time per update (all of PostgreSQL's processes), for servers that store them. */
+  databaseCpuPerUpdateUs?: number;
   /** A viewer's connect-and-join time, all of a room's viewers joining at once. */
   joinP50: number;
   joinP99: number;
@@ -427,7 +453,7 @@ interface Result {
   rssPerRoomMiB: number;
 }
 
-async function measure(target: Target, scenario: Scenario): Promise<Result> {
+async function measure(target: Target, scenario: Scenario, databaseCpuMs?: () => number): Promise<Result> {
   const server = await target.start();
   try {
     await target.prepare?.(server, scenario.rooms);
@@ -456,9 +482,12 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
     for (const room of rooms) room.ackLatencies.length = 0;
     recording = true;
     const cpuBefore = server.cpuMs();
+    const databaseCpuBefore = target.storesUpdates ? databaseCpuMs?.() : undefined;
     await typeSteadily(rooms, scenario.rate, LATENCY_SECONDS);
     await waitFor(() => rooms.every((room) => room.viewersAt(room.sentAt.length)));
-    const cpuPerUpdateUs = ((server.cpuMs() - cpuBefore) * 1000) / (Math.round(scenario.rate * LATENCY_SECONDS) * rooms.length);
+    const updates = Math.round(scenario.rate * LATENCY_SECONDS) * rooms.length;
+    const cpuPerUpdateUs = ((server.cpuMs() - cpuBefore) * 1000) / updates;
+    const databaseCpuPerUpdateUs = databaseCpuBefore === undefined ? undefined : ((databaseCpuMs!() - databaseCpuBefore) * 1000) / updates;
     recording = false;
     const ackLatencies = rooms.flatMap((room) => room.ackLatencies);
     const rssMiB = server.rssMiB();
@@ -480,6 +509,7 @@ async function measure(target: Target, scenario: Scenario): Promise<Result> {
       ...(ackLatencies.length ? { ackP50: percentile(ackLatencies, 50), ackP99: percentile(ackLatencies, 99) } : {}),
       updatesPerSecond: (scenario.burst * scenario.rooms) / elapsed,
       cpuPerUpdateUs,
+      ...(databaseCpuPerUpdateUs === undefined ? {} : { databaseCpuPerUpdateUs }),
       joinP50: percentile(joinLatencies, 50),
       joinP99: percentile(joinLatencies, 99),
       cpuPerJoinUs,
@@ -516,6 +546,7 @@ function medians(results: Result[]): Result {
     ...(results[0].ackP50 === undefined ? {} : { ackP50: median((result) => result.ackP50), ackP99: median((result) => result.ackP99) }),
     updatesPerSecond: median((result) => result.updatesPerSecond),
     cpuPerUpdateUs: median((result) => result.cpuPerUpdateUs),
+    ...(results[0].databaseCpuPerUpdateUs === undefined ? {} : { databaseCpuPerUpdateUs: median((result) => result.databaseCpuPerUpdateUs) }),
     joinP50: median((result) => result.joinP50),
     joinP99: median((result) => result.joinP99),
     cpuPerJoinUs: median((result) => result.cpuPerJoinUs),
@@ -601,10 +632,10 @@ async function main(): Promise<void> {
   const wanted = process.env.BENCH_SCENARIOS?.split(',');
   const scenarios = SCENARIOS.filter((scenario) => !wanted || wanted.includes(scenario.name));
   let serverUrl = process.env.BENCH_DATABASE_URL;
-  const embedded = serverUrl
-    ? undefined
-    : await startEmbeddedPostgres({ dataDir: path.join(tmpdir(), `neofi-bench-pg-${randomBytes(4).toString('hex')}`), port: await freePort(), persistent: false });
+  const dataDir = path.join(tmpdir(), `neofi-bench-pg-${randomBytes(4).toString('hex')}`);
+  const embedded = serverUrl ? undefined : await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
   serverUrl ??= embedded!.url;
+  const databaseCpuMs = embedded && (() => postgresCpuMs(dataDir));
 
   const baselineRoot = process.env.BENCH_BASELINE && path.resolve(process.env.BENCH_BASELINE);
   const targets: Target[] = [new Hocuspocus(), new Ours(serverUrl), ...(baselineRoot ? [new Ours(serverUrl, 'baseline', baselineRoot)] : [])];
@@ -616,7 +647,7 @@ async function main(): Promise<void> {
       for (let round = 1; round <= ROUNDS; round += 1) {
         progress(`round ${round} of ${ROUNDS}`);
         const results: Result[] = [];
-        for (const target of targets) results.push(await measure(target, scenario));
+        for (const target of targets) results.push(await measure(target, scenario, databaseCpuMs));
         runs.push(results);
       }
       const [theirs, ours, baseline] = targets.map((_, index) => medians(runs.map((results) => results[index])));
@@ -644,6 +675,11 @@ function compare(scenario: string, ours: Result, other: Result): string[] {
     row('fan-out p50 to the first viewer (ms)', ours.firstViewerP50, other.firstViewerP50),
     row('updates/s (burst)', ours.updatesPerSecond, other.updatesPerSecond, 0, false),
     row('server CPU per update (µs)', ours.cpuPerUpdateUs, other.cpuPerUpdateUs, 0),
+    ...(ours.databaseCpuPerUpdateUs === undefined
+      ? []
+      : other.databaseCpuPerUpdateUs === undefined
+        ? [`| ${scenario} | database CPU per update (µs), ours only | ${ours.databaseCpuPerUpdateUs.toFixed(0)} | - | - |`]
+        : [row('database CPU per update (µs)', ours.databaseCpuPerUpdateUs, other.databaseCpuPerUpdateUs, 0)]),
     row("viewer connect + join p50 (ms), the room's viewers at once", ours.joinP50, other.joinP50),
     row("viewer connect + join p99 (ms), the room's viewers at once", ours.joinP99, other.joinP99),
     row('server CPU per client joined (µs)', ours.cpuPerJoinUs, other.cpuPerJoinUs, 0),
