@@ -106,6 +106,8 @@ describe('access tokens', () => {
       forged: resign(claims, 'some other secret that is long enough to look real'),
       expired: resign({ ...claims, iat: claims.iat! - 3600, exp: Math.floor(Date.now() / 1000) - 60 }),
       wrongType: resign({ ...claims, typ: 'refresh' }),
+      // Correctly signed, but not a session id the server could have issued.
+      notASessionId: resign({ ...claims, sid: 'not-a-session-id' }),
       wrongIssuer: resign({ ...claims, iss: `${issuer}-other` }),
       unsigned: `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`,
     };

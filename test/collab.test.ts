@@ -86,6 +86,39 @@ describe('join', () => {
     expect(await asOwner.join(id)).toMatchObject({ role: 'owner', version: 2 });
   });
 
+  it('answers connects and joins that arrive together each for its own caller', async () => {
+    // Together, they are checked with shared queries: each must still get only its own answer.
+    const [first, second] = [await sharedEvent(), await createEvent(app.api, owner)];
+    await share(app.api, owner, second, viewer, 'editor');
+    const [stranger, loggedOut] = await Promise.all([createUser(app.api, 'stranger'), createUser(app.api, 'logged-out')]);
+    expect((await app.api.post('/auth/logout', undefined, { token: loggedOut.token })).status).toBe(204);
+
+    const connecting = [owner, editor, viewer, viewer, stranger, loggedOut].map((user) => CollabClient.connect(app.baseUrl, user.token));
+    const connected = await Promise.allSettled(connecting);
+    const [asOwner, asEditor, asViewer, asViewerAgain, asStranger] = connected.slice(0, 5).map((outcome) => {
+      expect(outcome.status).toBe('fulfilled');
+      return clients[clients.push((outcome as PromiseFulfilledResult<CollabClient>).value) - 1];
+    });
+    expect(connected[5]).toMatchObject({ status: 'rejected', reason: { message: 'Session has ended; log in again' } });
+
+    const joins = await Promise.allSettled([
+      asOwner.join(first),
+      asEditor.join(first),
+      asViewer.join(first),
+      asViewerAgain.join(second),
+      asStranger.join(first),
+      asEditor.join(second),
+    ]);
+    expect(joins.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.role : outcome.reason.code))).toEqual([
+      'owner',
+      'editor',
+      'viewer',
+      'editor',
+      'not_found',
+      'not_found',
+    ]);
+  });
+
   it('answers not_found for events that do not exist or are not shared', async () => {
     const stranger = await createUser(app.api, 'stranger');
     const id = await createEvent(app.api, owner);

@@ -3,6 +3,7 @@ import { LockMode, sql, UniqueConstraintViolationException, type EntityManager }
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../config';
 import { AuthSession, RefreshToken, User } from '../db/entities';
+import { BatchedLookup } from '../db/batched-lookup';
 import { Conflict, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
 import type { SessionFeed } from './feed';
@@ -16,18 +17,19 @@ export interface IssuedTokens {
   user: User;
 }
 
-/**
- * A session is live while it is not revoked and its user is active: the guard and the sweep of open
- * sockets both ask it, as plain SQL (the guard runs on every request). Callers add conditions.
- */
-const LIVE_SESSIONS = `select s.id, u.username from auth_session s join "user" u on u.id = s.user_id
-  where s.revoked_at is null and u.is_active`;
+/** A session that is not revoked and whose user is active. */
+interface LiveSession {
+  userId: number;
+  username: string;
+}
 
 const BAD_CREDENTIALS = 'Incorrect username or password';
 const BAD_REFRESH_TOKEN = 'Invalid or expired refresh token';
 
 export class AuthService {
   private readonly accessTokens: AccessTokens;
+  /** The guard runs on every request and socket connect: concurrent checks share queries. */
+  private readonly liveSessionLookup = new BatchedLookup((sessionIds: string[]) => this.findLiveSessions(sessionIds));
 
   constructor(
     private readonly orm: MikroORM,
@@ -110,23 +112,19 @@ export class AuthService {
 
   /** Those of the given sessions that are still live: not ended, and their user still active. */
   async liveSessions(sessionIds: string[]): Promise<Set<string>> {
-    const live = await this.em.getConnection().execute<{ id: string }[]>(`${LIVE_SESSIONS} and s.id in (?)`, [sessionIds]);
-    return new Set(live.map((session: { id: string }) => session.id));
+    return new Set((await this.findLiveSessions(sessionIds)).keys());
   }
 
   /**
    * The auth guard: a valid access token whose session is live and whose user is active. Every
-   * request and every socket connect runs it, so it is one plain query rather than an ORM load of
-   * the session and its user.
+   * request and every socket connect runs it, so it is plain SQL rather than an ORM load of the
+   * session and its user, shared by the checks that arrive together.
    */
   async authenticate(accessToken: string): Promise<Caller> {
     const claims = this.accessTokens.verify(accessToken);
-    const [session] = await this.em.getConnection().execute<{ id: string; username: string }[]>(`${LIVE_SESSIONS} and s.id = ? and s.user_id = ?`, [
-      claims.sessionId,
-      claims.userId,
-    ]);
-    if (!session) throw new Unauthorized('Session has ended; log in again');
-    return { id: claims.userId, username: session.username, sessionId: session.id, expiresAt: claims.expiresAt };
+    const session = await this.liveSessionLookup.load(claims.sessionId);
+    if (session?.userId !== claims.userId) throw new Unauthorized('Session has ended; log in again');
+    return { id: claims.userId, username: session.username, sessionId: claims.sessionId, expiresAt: claims.expiresAt };
   }
 
   async currentUser(caller: Caller): Promise<User> {
@@ -143,6 +141,16 @@ export class AuthService {
       expiresIn: this.accessTokens.ttlSeconds,
       user: session.user,
     };
+  }
+
+  /** Those of the sessions that are live, by id; on the shared connection, outside any request's transaction. */
+  private async findLiveSessions(sessionIds: string[]): Promise<Map<string, LiveSession>> {
+    const rows = await this.orm.em.getConnection().execute<{ id: string; user_id: number; username: string }[]>(
+      `select s.id, s.user_id, u.username from auth_session s join "user" u on u.id = s.user_id
+       where s.id in (?) and s.revoked_at is null and u.is_active`,
+      [sessionIds],
+    );
+    return new Map(rows.map((row) => [row.id, { userId: row.user_id, username: row.username }]));
   }
 
   private refreshExpiry(): Date {

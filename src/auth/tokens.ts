@@ -54,12 +54,15 @@ export class AccessTokens {
       throw new Unauthorized(err instanceof jwt.TokenExpiredError ? 'Access token expired' : 'Invalid access token');
     }
     const userId = typeof payload === 'object' ? Number(payload.sub) : NaN;
-    if (typeof payload !== 'object' || payload.typ !== 'access' || !Number.isInteger(userId) || typeof payload.sid !== 'string') {
+    // Sessions are looked up many at a time: one id the database cannot read must not fail the others.
+    if (typeof payload !== 'object' || payload.typ !== 'access' || !Number.isInteger(userId) || typeof payload.sid !== 'string' || !UUID.test(payload.sid)) {
       throw new Unauthorized('Invalid access token');
     }
     return { userId, sessionId: payload.sid, expiresAt: new Date(payload.exp! * 1000) };
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A new opaque refresh token and the hash that is all the database keeps of it. */
 export function newRefreshToken(): { token: string; hash: string } {

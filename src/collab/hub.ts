@@ -13,7 +13,7 @@ import { isUnreachable } from '../db/unreachable';
 import { AppError, Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
 import { parse } from '../http/validation';
-import { authorize, hasRole } from '../permissions/access';
+import { hasRole } from '../permissions/access';
 import {
   AuthPayload,
   AwarenessPayload,
@@ -130,7 +130,7 @@ export class CollabHub {
     this.nsp.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       if (typeof token !== 'string' || !token) return next(connectError(new Unauthorized('Send an access token as auth.token')));
-      this.inContext(() => deps.services.auth.authenticate(token)).then(
+      deps.services.auth.authenticate(token).then(
         (caller) => {
           socket.data.caller = caller;
           socket.data.joined = new Set();
@@ -206,8 +206,7 @@ export class CollabHub {
       });
     };
 
-    // Handlers that reach the database get an EntityManager of their own; updates never wait for one.
-    handle('join', JoinPayload, (payload) => this.inContext(() => this.join(socket, payload.event_id, payload.state_vector)));
+    handle('join', JoinPayload, (payload) => this.join(socket, payload.event_id, payload.state_vector));
     handle('leave', LeavePayload, async (payload) => {
       this.leave(socket, payload.event_id);
       return { ok: true as const };
@@ -227,7 +226,7 @@ export class CollabHub {
       return { version: version?.versionNumber ?? null };
     });
     handle('auth', AuthPayload, async (payload) => {
-      const caller = await this.inContext(() => this.deps.services.auth.authenticate(payload.token));
+      const caller = await this.deps.services.auth.authenticate(payload.token);
       if (caller.id !== socket.data.caller.id) throw new Forbidden('The token belongs to another user');
       socket.data.caller = caller;
       return { expires_at: caller.expiresAt.toISOString() };
@@ -240,7 +239,7 @@ export class CollabHub {
 
   private async join(socket: CollabSocket, eventId: number, clientStateVector?: Uint8Array) {
     if (clientStateVector && clientStateVector.byteLength > MAX_UPDATE_BYTES) throw new AppError(413, 'payload_too_large', 'The state vector is too large');
-    const { role, version } = await authorize(this.deps.orm.em, eventId, socket.data.caller.id, 'viewer', 'join this event');
+    const { role, version } = await this.deps.services.permissions.access(socket.data.caller.id, eventId);
     const room = await this.openRoom(eventId);
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
@@ -310,7 +309,7 @@ export class CollabHub {
     let loading = this.loading.get(eventId);
     if (!loading) {
       const arrived: Uint8Array[] = [];
-      loading = { arrived, room: this.loadRoom(eventId, arrived).finally(() => this.loading.delete(eventId)) };
+      loading = { arrived, room: this.inContext(() => this.loadRoom(eventId, arrived)).finally(() => this.loading.delete(eventId)) };
       this.loading.set(eventId, loading);
     }
     return loading.room;
@@ -530,7 +529,7 @@ export class CollabHub {
     const sessionIds = [...new Set([...this.nsp.sockets.values()].map((socket) => socket.data.caller.sessionId))];
     if (!sessionIds.length) return;
     try {
-      const live = await this.inContext(() => this.deps.services.auth.liveSessions(sessionIds));
+      const live = await this.deps.services.auth.liveSessions(sessionIds);
       this.closeSessions(sessionIds.filter((sessionId) => !live.has(sessionId)));
     } catch (err) {
       this.deps.logger.warn({ err }, 'could not check the sessions of open sockets');

@@ -9,25 +9,43 @@ export function hasRole(role: Role, minimum: Role): boolean {
   return RANK[role] >= RANK[minimum];
 }
 
-/** What the caller may do with an event, and the event's current version. */
+/** What a user may do with an event, and the event's current version. */
 export interface Access {
   role: Role;
   version: number;
 }
 
+/** One user's access to one event, as lookups of many at a time name it. */
+export function accessKey(eventId: number, userId: number): string {
+  return `${eventId}:${userId}`;
+}
+
 /**
- * The caller's access to the event, if their role is at least `minimum`. An event the caller
- * cannot see is "not found" whether or not it exists; one it can see but not act on is
- * "forbidden". Every request on an event and every live join runs this, so it is one plain query
- * (in `em`'s transaction, if any) rather than an ORM load of the permission.
+ * The access named by each key, for those that exist; in `em`'s transaction, if any. Every request
+ * on an event and every live join asks, so it is plain SQL rather than an ORM load of permissions.
  */
-export async function authorize(em: EntityManager, eventId: number, userId: number, minimum: Role, action: string): Promise<Access> {
-  const [access] = await em.execute<Access[]>(
-    `select p.role, e.version from event_permission p join "event" e on e.id = p.event_id
-     where p.event_id = ? and p.user_id = ?`,
-    [eventId, userId],
+export async function findAccess(em: EntityManager, keys: string[]): Promise<Map<string, Access>> {
+  const wanted = keys.map((key) => key.split(':').map(Number));
+  const rows = await em.execute<(Access & { event_id: number; user_id: number })[]>(
+    `select p.event_id, p.user_id, p.role, e.version from event_permission p join "event" e on e.id = p.event_id
+     where (p.event_id, p.user_id) in (${wanted.map(() => '(?, ?)').join(', ')})`,
+    wanted.flat(),
   );
+  return new Map(rows.map((row) => [accessKey(row.event_id, row.user_id), { role: row.role, version: row.version }]));
+}
+
+/**
+ * The access a user needs for an action: at least `minimum`. An event the user cannot see is
+ * "not found" whether or not it exists; one they can see but not act on is "forbidden".
+ */
+export function assertAccess(access: Access | undefined, minimum: Role, action: string): Access {
   if (!access) throw new NotFound('Event not found');
   if (!hasRole(access.role, minimum)) throw new Forbidden(`Only ${WHO[minimum]} can ${action}`);
   return access;
+}
+
+/** The user's access to the event, if it allows the action (see `assertAccess`). */
+export async function authorize(em: EntityManager, eventId: number, userId: number, minimum: Role, action: string): Promise<Access> {
+  const key = accessKey(eventId, userId);
+  return assertAccess((await findAccess(em, [key])).get(key), minimum, action);
 }

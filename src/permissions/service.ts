@@ -3,7 +3,8 @@ import { EventPermission, User, type Role } from '../db/entities';
 import { Conflict, NotFound, ValidationFailed } from '../http/errors';
 import type { EventFeed } from '../events/feed';
 import { lockEvent } from '../events/lock';
-import { authorize } from './access';
+import { BatchedLookup } from '../db/batched-lookup';
+import { accessKey, assertAccess, authorize, findAccess, type Access } from './access';
 
 export interface Grant {
   userId: number;
@@ -17,6 +18,9 @@ const ROLE_ORDER: Record<Role, number> = { owner: 0, editor: 1, viewer: 2 };
  * write path does, so a role change and an edit by that role are never interleaved.
  */
 export class PermissionsService {
+  /** Every live join asks: joins that arrive together (a reconnect storm) share queries. */
+  private readonly accessLookup = new BatchedLookup((keys: string[]) => findAccess(this.orm.em, keys));
+
   constructor(
     private readonly orm: MikroORM,
     private readonly feed: EventFeed,
@@ -24,6 +28,11 @@ export class PermissionsService {
 
   private get em(): EntityManager {
     return this.orm.em;
+  }
+
+  /** The caller's access to the event, to join it live: any role will do. */
+  async access(actorId: number, eventId: number): Promise<Access> {
+    return assertAccess(await this.accessLookup.load(accessKey(eventId, actorId)), 'viewer', 'join this event');
   }
 
   /** Everyone with access, owner first, then editors and viewers by username. */

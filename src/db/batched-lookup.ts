@@ -1,0 +1,43 @@
+/** At most this many keys in one query; more wait for the next. */
+const MAX_BATCH = 500;
+
+interface Waiting<K, V> {
+  key: K;
+  resolve(value: V | undefined): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Answers many lookups of one kind with few queries. The first goes at once; those asked while a
+ * query is in flight wait for it to end and then go together in the next, so a storm of clients
+ * reconnecting after a deploy costs a few round trips rather than a query and a pooled connection
+ * each. Nothing is cached: each lookup is answered by a query that began after it was asked.
+ */
+export class BatchedLookup<K extends string | number, V> {
+  private waiting: Waiting<K, V>[] = [];
+  private inFlight = false;
+
+  /** `find` answers a batch of distinct keys, leaving out those it finds nothing for. */
+  constructor(private readonly find: (keys: K[]) => Promise<Map<K, V>>) {}
+
+  load(key: K): Promise<V | undefined> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ key, resolve, reject });
+      if (!this.inFlight) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.inFlight = true;
+    while (this.waiting.length) {
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      try {
+        const found = await this.find([...new Set(batch.map((waiting) => waiting.key))]);
+        for (const waiting of batch) waiting.resolve(found.get(waiting.key));
+      } catch (err) {
+        for (const waiting of batch) waiting.reject(err);
+      }
+    }
+    this.inFlight = false;
+  }
+}
