@@ -1,4 +1,3 @@
-import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { EventDocument, EventDocumentUpdate } from '../db/entities';
 
@@ -17,21 +16,21 @@ export interface StoredDocument {
 
 /** Where event documents live in PostgreSQL: a state per version plus a log of live edits since. */
 export class DocumentStore {
-  /** The state and the updates since, read together so a concurrent version cannot fall between them. */
+  /**
+   * The state and the updates since. One statement sees one snapshot, so a version committed
+   * meanwhile cannot fall between the two, without a transaction of its own; plain SQL, as every
+   * room that opens and every write to an event reads it.
+   */
   async read(em: EntityManager, eventId: number): Promise<StoredDocument> {
-    const readBoth = async (tx: EntityManager): Promise<StoredDocument> => {
-      const [document, updates] = await Promise.all([
-        tx.findOne(EventDocument, { event: eventId }, { fields: ['state'] }),
-        tx.find(EventDocumentUpdate, { event: eventId }, { fields: ['id', 'author', 'update'], orderBy: { id: 'asc' } }),
-      ]);
-      return {
-        state: document?.state ?? null,
-        updates: updates.map((row) => ({ id: row.id, authorId: row.author.id, update: row.update })),
-      };
-    };
-    return em.isInTransaction()
-      ? readBoth(em)
-      : em.transactional(readBoth, { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
+    const rows = await em.execute<{ part: 0 | 1; id: string | null; author_id: number | null; data: Buffer }[]>(
+      `select 0 as part, null::bigint as id, null::int as author_id, state as data from event_document where event_id = ?
+       union all
+       select 1, id, author_id, "update" from event_document_update where event_id = ?
+       order by part, id`,
+      [eventId, eventId],
+    );
+    const state = rows[0]?.part === 0 ? rows.shift()!.data : null;
+    return { state, updates: rows.map((row) => ({ id: Number(row.id), authorId: row.author_id!, update: row.data })) };
   }
 
   /** Events with live edits not yet folded into a version: after a crash, those to recover. */
