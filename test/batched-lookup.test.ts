@@ -1,7 +1,8 @@
 import { BatchedLookup } from '../src/db/batched-lookup';
+import { isUnreachable } from '../src/db/unreachable';
 
 /** A lookup whose queries answer when the test says (even keys are found), recording each query's keys. */
-function controlledLookup() {
+function controlledLookup(timeoutMs?: number) {
   const batches: number[][] = [];
   const inFlight: { keys: number[]; resolve(found: Map<number, string>): void; reject(err: Error): void }[] = [];
   const lookup = new BatchedLookup<number, string>(
@@ -10,6 +11,7 @@ function controlledLookup() {
         batches.push(keys);
         inFlight.push({ keys, resolve, reject });
       }),
+    timeoutMs,
   );
   return {
     lookup,
@@ -54,6 +56,19 @@ describe('BatchedLookup', () => {
     await expect(failing).rejects.toThrow('database down');
     await settle();
     expect(batches).toEqual([[2], [4]]);
+    answerNext();
+    expect(await next).toBe('value 4');
+  });
+
+  it('gives up on a query that does not answer, failing its lookups as unreachable, and goes on', async () => {
+    const { lookup, batches, answerNext } = controlledLookup(50);
+    const stuck = lookup.load(2);
+    const next = lookup.load(4);
+    await expect(stuck).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(isUnreachable(await stuck.catch((err: unknown) => err))).toBe(true);
+    await settle();
+    expect(batches).toEqual([[2], [4]]);
+    answerNext(); // the stuck query's answer, late: ignored
     answerNext();
     expect(await next).toBe('value 4');
   });
