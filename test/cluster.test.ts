@@ -116,10 +116,13 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     writerOnA.socket.emit('awareness', { event_id: id, state: { field: 'description' } });
     expect(await presence).toMatchObject({ event_id: id, user: { id: editor.id }, state: { field: 'description' } });
 
-    // B's own copy of the document got it too: a client joining on B now starts from it.
+    // B's own copy of the document got it too: a client joining on B now starts from it, and
+    // learns where the editor on A is without the editor saying it again.
     const latecomer = await connect(b, owner);
+    const presenceOnJoin = latecomer.next('awareness');
     await latecomer.join(id);
     expect(latecomer.text(id, 'description').toString()).toBe('Notes: from A');
+    expect(await presenceOnJoin).toMatchObject({ event_id: id, user: { id: editor.id }, state: { field: 'description' } });
 
     // A REST write through B reaches the editor on A as an update and a version.
     const version = writerOnA.next('version');

@@ -468,6 +468,33 @@ describe('presence', () => {
     a.close();
     expect(await left).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, state: null });
   });
+
+  it('tells a newcomer where everyone already here is, and no one who has left or not said', async () => {
+    const id = await sharedEvent();
+    const [a, b, c] = await Promise.all([connect(editor), connect(viewer), connect(owner)]);
+    await Promise.all([a.join(id), b.join(id)]);
+    const relayed = b.next('awareness');
+    a.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
+    await relayed;
+
+    /**
+     * Awareness events a client gets from its join to the answer of a request sent after it: alone,
+     * the server sends presence in the turn of its event loop that acks the join, before it can
+     * read that request, and a socket's events arrive in order.
+     */
+    const presenceOnJoin = async (client: CollabClient) => {
+      const from = client.received.length;
+      await client.join(id);
+      await client.socket.emitWithAck('leave', { event_id: 999_999 });
+      return client.received.slice(from).filter((r) => r.event === 'awareness').map((r) => r.payload);
+    };
+    expect(await presenceOnJoin(c)).toEqual([{ event_id: id, user: { id: editor.id, username: editor.username }, state: { field: 'title' } }]);
+
+    const gone = b.next('awareness', (payload) => payload.user.id === editor.id && payload.state === null);
+    a.close();
+    await gone;
+    expect(await presenceOnJoin(await connect(viewer))).toEqual([]);
+  });
 });
 
 describe('connections', () => {

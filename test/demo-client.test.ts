@@ -87,6 +87,9 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     expect(await bob.textContent('#role')).toBe('you can edit');
     expect(await carol.textContent('#role')).toBe('you can only view');
     expect(await carol.getAttribute('#field-description', 'readonly')).not.toBeNull();
+    // Those who came later see who was already here, though no one answered them.
+    await carol.waitForSelector(`#presence:has-text("alice${process.pid}")`);
+    await bob.waitForSelector(`#presence:has-text("alice${process.pid}")`);
 
     // Alice starts an agenda; then she types at its end while Bob types at its start, at once.
     await alice.focus('#field-description');

@@ -95,8 +95,6 @@ function connect(): void {
   });
   socket.on('awareness', ({ event_id, user, state }) => {
     if (open?.id !== event_id || user.id === api.user?.id) return;
-    // Presence is never stored: whoever meets someone new tells them where they are in return.
-    if (state && !open.present.has(user.id)) announce();
     if (state) open.present.set(user.id, typeof state.field === 'string' ? `${user.username} (in ${state.field})` : user.username);
     else open.present.delete(user.id);
     showPresence();
@@ -140,8 +138,6 @@ async function openEvent(id: number): Promise<void> {
   open = { id, doc: new Y.Doc(), role: 'viewer', unbind: [], present: new Map(), field: null };
   const doc = open.doc;
   await join(id);
-  announce();
-  showPresence();
   doc.on('update', (update: Uint8Array, origin: unknown) => {
     if (origin !== FROM_SERVER) sendUpdate(id, update);
   });
@@ -172,6 +168,11 @@ async function join(id: number): Promise<void> {
   const missing = Y.encodeStateAsUpdate(doc, new Uint8Array(joined.state_vector));
   if (Y.parseUpdateMeta(missing).to.size > 0) sendUpdate(id, missing);
   setRole(joined.role);
+  if (open?.id !== id) return; // closed meanwhile
+  // The server tells a newcomer who is here, and holds its presence for those who come later.
+  open.present.clear();
+  announce();
+  showPresence();
 }
 
 function sendUpdate(id: number, update: Uint8Array): void {

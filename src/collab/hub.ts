@@ -75,6 +75,12 @@ interface SocketData {
   caller: Caller;
   /** The events this socket has joined. */
   joined: Set<number>;
+  /**
+   * Its presence in each event, as last announced. Held here, in memory only, so that a newcomer
+   * gets everyone's at once (from every process, through `fetchSockets`) rather than each member
+   * answering each newcomer, which grows with the square of the room.
+   */
+  presence: Record<number, Record<string, unknown>>;
 }
 
 type CollabNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, PeerEvents, SocketData>;
@@ -134,6 +140,7 @@ export class CollabHub {
         (caller) => {
           socket.data.caller = caller;
           socket.data.joined = new Set();
+          socket.data.presence = {};
           next();
         },
         (err: unknown) => next(connectError(err instanceof AppError ? err : new Unauthorized('Invalid access token'))),
@@ -214,6 +221,8 @@ export class CollabHub {
     handle('update', UpdatePayload, (payload) => this.update(socket, payload.event_id, payload.update));
     handle('awareness', AwarenessPayload, async (payload) => {
       const { room } = this.memberOf(socket, payload.event_id);
+      if (payload.state) socket.data.presence[room.eventId] = payload.state;
+      else delete socket.data.presence[room.eventId];
       this.relayAwareness({ event_id: room.eventId, user: userOf(socket), state: payload.state }, socket);
       return { ok: true as const };
     });
@@ -251,11 +260,28 @@ export class CollabHub {
     } catch {
       throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
     }
+    // After the ack, which goes out as this returns: the newcomer learns who is here once it is in.
+    setImmediate(() => void this.sendPresence(socket, eventId));
     return { role, version, state, state_vector: room.stateVector() };
+  }
+
+  /** Tells a newcomer where everyone else in the event is, in every process. */
+  private async sendPresence(socket: CollabSocket, eventId: number): Promise<void> {
+    try {
+      const others = await (this.peerCount > 0 ? this.nsp : this.nsp.local).in(channelOf(eventId)).fetchSockets();
+      if (!socket.data.joined.has(eventId)) return; // left meanwhile
+      for (const other of others) {
+        const state = other.data.presence?.[eventId];
+        if (state && other.id !== socket.id) socket.emit('awareness', { event_id: eventId, user: userOf(other), state });
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err, eventId }, 'could not tell a newcomer who is here');
+    }
   }
 
   private leave(socket: CollabSocket, eventId: number): void {
     socket.data.joined.delete(eventId);
+    delete socket.data.presence[eventId];
     const room = this.rooms.get(eventId);
     if (!room?.members.delete(socket.id)) return;
     void socket.leave(room.channel);
@@ -573,7 +599,8 @@ function eventIdOf(payload: unknown): { event_id?: number } {
   return typeof eventId === 'number' ? { event_id: eventId } : {};
 }
 
-function userOf(socket: CollabSocket): { id: number; username: string } {
+/** Who a socket is, in this process or another. */
+function userOf(socket: { data: Pick<SocketData, 'caller'> }): { id: number; username: string } {
   return { id: socket.data.caller.id, username: socket.data.caller.username };
 }
 

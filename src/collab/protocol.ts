@@ -93,7 +93,7 @@ Requests with an ack answer with their result or \`{error: {code, message, detai
 | --- | --- |
 | \`join {event_id, state_vector?}\` | \`{role, version, state, state_vector}\`: \`state\` is a Yjs update (only what your state vector lacks); send back, as an \`update\`, whatever the server's \`state_vector\` lacks |
 | \`update {event_id, update}\` (binary Yjs update; editors and owners) | \`{ok: true}\` once stored in PostgreSQL |
-| \`awareness {event_id, state}\` (presence, JSON, never stored) | - |
+| \`awareness {event_id, state}\` (presence, JSON; held in memory while in the room, sent to those who join later, never stored) | - |
 | \`checkpoint {event_id, description?}\` | \`{version}\`: the new version number, or null if nothing changed |
 | \`leave {event_id}\` | \`{ok: true}\` |
 | \`auth {token}\` (a fresh access token, same user) | \`{expires_at}\` |
@@ -102,7 +102,7 @@ Requests with an ack answer with their result or \`{error: {code, message, detai
 | --- | --- |
 | \`update {event_id, update}\` | someone else's edit, a REST write or a rollback |
 | \`version {event_id, version_number, created_by, change_description, changes}\` | any new version |
-| \`awareness {event_id, user, state}\` | someone's presence changed (\`state: null\`: they left) |
+| \`awareness {event_id, user, state}\` | someone's presence changed (\`state: null\`: they left); right after your join, one for each member who has a presence |
 | \`permission {event_id, role}\` | your role changed |
 | \`removed {event_id, reason}\` | your access was revoked or the event deleted; you left the room |
 | \`error {event_id?, code, message}\` | a request without an ack failed, live edits could not become a version, or your session ended (logout; \`unauthorized\`, then the server disconnects you) |
