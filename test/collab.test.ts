@@ -386,11 +386,14 @@ describe('REST and live edits: one write path', () => {
 describe('permissions, live', () => {
   it('takes a removed user out of the room at once', async () => {
     const id = await sharedEvent();
-    const client = await connect(editor);
-    await client.join(id);
+    const [client, other] = await Promise.all([connect(editor), connect(viewer)]);
+    await Promise.all([client.join(id), other.join(id)]);
     const removed = client.next('removed');
+    const gone = other.next('awareness');
     expect((await app.api.delete(`/events/${id}/permissions/${editor.id}`, { token: owner.token })).status).toBe(204);
     expect(await removed).toEqual({ event_id: id, reason: 'access_revoked' });
+    // The others see the removed user leave.
+    expect(await gone).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, state: null });
     const refused = await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'x'));
     expect(refused.error.code).toBe('not_joined');
     await expect(client.join(id)).rejects.toMatchObject({ code: 'not_found' });

@@ -495,7 +495,10 @@ export class CollabHub {
           member.socket.emit('removed', { event_id: room.eventId, reason: notice.kind === 'deleted' ? 'event_deleted' : 'access_revoked' });
           room.members.delete(member.socket.id);
           member.socket.data.joined.delete(room.eventId);
+          delete member.socket.data.presence[room.eventId];
           void member.socket.leave(room.channel);
+          // The others stay: they see the removed user leave, as if it had left.
+          if (notice.kind === 'accessRemoved') this.relayAwareness({ event_id: room.eventId, user: userOf(member.socket), state: null }, member.socket);
         }
         if (notice.kind === 'deleted') this.unload(room);
         return;
