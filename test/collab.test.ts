@@ -119,6 +119,14 @@ describe('join', () => {
     ]);
   });
 
+  it('refuses a state vector that is not one, and leaves the client out of the room', async () => {
+    const id = await sharedEvent();
+    const client = await connect(editor);
+    const refused: any = await client.socket.emitWithAck('join', { event_id: id, state_vector: new Uint8Array([0xff, 0xff, 0xff]) });
+    expect(refused.error).toMatchObject({ code: 'validation_error', message: 'state_vector is not a Yjs state vector' });
+    expect((await client.socket.emitWithAck('update', { event_id: id, update: new Uint8Array([0, 0]) })).error?.code).toBe('not_joined');
+  });
+
   it('answers not_found for events that do not exist or are not shared', async () => {
     const stranger = await createUser(app.api, 'stranger');
     const id = await createEvent(app.api, owner);

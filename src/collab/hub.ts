@@ -248,18 +248,21 @@ export class CollabHub {
 
   private async join(socket: CollabSocket, eventId: number, clientStateVector?: Uint8Array) {
     if (clientStateVector && clientStateVector.byteLength > MAX_UPDATE_BYTES) throw new AppError(413, 'payload_too_large', 'The state vector is too large');
+    if (clientStateVector) {
+      // Checked before the socket joins: a refused join must leave it out of the room.
+      try {
+        Y.decodeStateVector(clientStateVector);
+      } catch {
+        throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
+      }
+    }
     const { role, version } = await this.deps.services.permissions.access(socket.data.caller.id, eventId);
     const room = await this.openRoom(eventId);
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
     socket.data.joined.add(eventId);
     await socket.join(room.channel);
-    let state: Uint8Array;
-    try {
-      state = room.encodeState(clientStateVector);
-    } catch {
-      throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
-    }
+    const state = room.encodeState(clientStateVector);
     // After the ack, which goes out as this returns: the newcomer learns who is here once it is in.
     setImmediate(() => void this.sendPresence(socket, eventId));
     return { role, version, state, state_vector: room.stateVector() };
