@@ -299,6 +299,13 @@ describe('a process alone', () => {
       expect(copy.getMap('event').get('description')!.toString()).toBe('alone, then not');
       client.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
       expect(await peer.next('awareness')).toEqual([expect.objectContaining({ event_id: id, state: { field: 'title' } })]);
+
+      // A newcomer learns at once who is here in this process, though the other never answers
+      // the question of who is there (the adapter would wait 5 s for it).
+      const newcomer = await connect(a, owner);
+      await newcomer.join(id);
+      const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence', 2_000);
+      expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, state: { field: 'title' } });
     } finally {
       await peer.close();
     }

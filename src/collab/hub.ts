@@ -268,17 +268,25 @@ export class CollabHub {
     return { role, version, state, state_vector: room.stateVector() };
   }
 
-  /** Tells a newcomer where everyone else in the event is, in every process. */
+  /**
+   * Tells a newcomer where everyone else in the event is: those in this process at once, those in
+   * others when they answer (a process that never does costs only its own members' presence).
+   */
   private async sendPresence(socket: CollabSocket, eventId: number): Promise<void> {
+    // A process of an earlier release may hold no presence for its sockets.
+    const tell = (other: { id: string; data: Pick<SocketData, 'caller'> & Partial<Pick<SocketData, 'presence'>> }) => {
+      const state = other.data.presence?.[eventId];
+      if (state && other.id !== socket.id) socket.emit('awareness', { event_id: eventId, user: userOf(other), state });
+    };
+    if (!socket.data.joined.has(eventId)) return; // left meanwhile
+    for (const member of this.rooms.get(eventId)?.members.values() ?? []) tell(member.socket);
+    if (this.peerCount === 0) return;
     try {
-      const others = await (this.peerCount > 0 ? this.nsp : this.nsp.local).in(channelOf(eventId)).fetchSockets();
+      const everyone = await this.nsp.in(channelOf(eventId)).fetchSockets();
       if (!socket.data.joined.has(eventId)) return; // left meanwhile
-      for (const other of others) {
-        const state = other.data.presence?.[eventId];
-        if (state && other.id !== socket.id) socket.emit('awareness', { event_id: eventId, user: userOf(other), state });
-      }
+      for (const other of everyone) if (!this.nsp.sockets.has(other.id)) tell(other);
     } catch (err) {
-      this.deps.logger.warn({ err, eventId }, 'could not tell a newcomer who is here');
+      this.deps.logger.warn({ err, eventId }, 'could not ask the other processes who is here');
     }
   }
 
