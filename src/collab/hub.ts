@@ -270,7 +270,8 @@ export class CollabHub {
 
   /**
    * Tells a newcomer where everyone else in the event is: those in this process at once, those in
-   * others when they answer (a process that never does costs only its own members' presence).
+   * others when all of them answer (a process that does not, within 5 s, costs the others' presence,
+   * never this process's).
    */
   private async sendPresence(socket: CollabSocket, eventId: number): Promise<void> {
     // A process of an earlier release may hold no presence for its sockets.
