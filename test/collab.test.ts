@@ -308,6 +308,27 @@ describe('versions from live edits', () => {
     }
   });
 
+  it('saves and unloads the document when the last one in the room loses access, as when they leave', async () => {
+    const quick = await startTestApp({ COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000', COLLAB_IDLE_UNLOAD_MS: '200' });
+    try {
+      const [owner, editor] = [await createUser(quick.api, 'owner'), await createUser(quick.api, 'editor')];
+      const id = await createEvent(quick.api, owner);
+      await share(quick.api, owner, id, editor, 'editor');
+      const client = await CollabClient.connect(quick.baseUrl, editor.token);
+      clients.push(client);
+      await client.join(id);
+      await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Last '));
+      expect((await quick.api.delete(`/events/${id}/permissions/${editor.id}`, { token: owner.token })).status).toBe(204);
+
+      const history = async () => (await quick.api.get(`/events/${id}/history`, { token: owner.token })).body;
+      await waitUntil(async () => (await history()).length === 2, 'a version of the edit the removed editor made');
+      expect((await quick.api.get(`/events/${id}`, { token: owner.token })).body.title).toBe('Last Planning');
+      await waitUntil(async () => quick.hub.openRooms === 0, 'the idle document to be unloaded');
+    } finally {
+      await quick.close();
+    }
+  });
+
   /**
    * Stores edits in the event's log as processes that each accepted one would have: every edit
    * made on the document as of the current version, not knowing the others.

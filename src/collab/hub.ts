@@ -291,16 +291,24 @@ export class CollabHub {
     }
   }
 
+  /** Takes the socket out of the event's room, telling the others; the last one out saves the edits. */
   private leave(socket: CollabSocket, eventId: number): void {
-    socket.data.joined.delete(eventId);
-    delete socket.data.presence[eventId];
-    const room = this.rooms.get(eventId);
-    if (!room?.members.delete(socket.id)) return;
-    void socket.leave(room.channel);
+    const room = this.dropMember(socket, eventId);
+    if (!room) return;
     this.relayAwareness({ event_id: eventId, user: userOf(socket), state: null }, socket);
     if (room.members.size === 0) {
       void this.checkpoint(room).finally(() => room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room)));
     }
+  }
+
+  /** Forgets the socket's membership and presence in the event; returns the room if it was in it. */
+  private dropMember(socket: CollabSocket, eventId: number): Room | undefined {
+    socket.data.joined.delete(eventId);
+    delete socket.data.presence[eventId];
+    const room = this.rooms.get(eventId);
+    if (!room?.members.delete(socket.id)) return undefined;
+    void socket.leave(room.channel);
+    return room;
   }
 
   /**
@@ -501,18 +509,19 @@ export class CollabHub {
         }
         return;
       case 'accessRemoved':
+        // As if the user had left: the others see them go, and the last one out saves the edits.
+        for (const member of [...room.members.values()]) {
+          if (member.userId !== notice.userId) continue;
+          member.socket.emit('removed', { event_id: room.eventId, reason: 'access_revoked' });
+          this.leave(member.socket, room.eventId);
+        }
+        return;
       case 'deleted':
         for (const member of [...room.members.values()]) {
-          if (notice.kind === 'accessRemoved' && member.userId !== notice.userId) continue;
-          member.socket.emit('removed', { event_id: room.eventId, reason: notice.kind === 'deleted' ? 'event_deleted' : 'access_revoked' });
-          room.members.delete(member.socket.id);
-          member.socket.data.joined.delete(room.eventId);
-          delete member.socket.data.presence[room.eventId];
-          void member.socket.leave(room.channel);
-          // The others stay: they see the removed user leave, as if it had left.
-          if (notice.kind === 'accessRemoved') this.relayAwareness({ event_id: room.eventId, user: userOf(member.socket), state: null }, member.socket);
+          member.socket.emit('removed', { event_id: room.eventId, reason: 'event_deleted' });
+          this.dropMember(member.socket, room.eventId);
         }
-        if (notice.kind === 'deleted') this.unload(room);
+        this.unload(room);
         return;
     }
   }
