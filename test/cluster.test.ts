@@ -305,7 +305,7 @@ describe('a process alone', () => {
       const newcomer = await connect(a, owner);
       await newcomer.join(id);
       const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence', 2_000);
-      expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, state: { field: 'title' } });
+      expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: client.socket.id, state: { field: 'title' } });
     } finally {
       await peer.close();
     }

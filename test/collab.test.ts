@@ -422,7 +422,7 @@ describe('permissions, live', () => {
     expect((await app.api.delete(`/events/${id}/permissions/${editor.id}`, { token: owner.token })).status).toBe(204);
     expect(await removed).toEqual({ event_id: id, reason: 'access_revoked' });
     // The others see the removed user leave.
-    expect(await gone).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, state: null });
+    expect(await gone).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, connection: client.socket.id, state: null });
     const refused = await client.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'x'));
     expect(refused.error.code).toBe('not_joined');
     await expect(client.join(id)).rejects.toMatchObject({ code: 'not_found' });
@@ -489,16 +489,29 @@ describe('malformed messages', () => {
 });
 
 describe('presence', () => {
+  /**
+   * Awareness events a client gets from its join to the answer of a request sent after it: alone,
+   * the server sends presence in the turn of its event loop that acks the join, before it can read
+   * that request, and a socket's events arrive in order.
+   */
+  const presenceOnJoin = async (client: CollabClient, id: number) => {
+    const from = client.received.length;
+    await client.join(id);
+    await client.socket.emitWithAck('leave', { event_id: 999_999 });
+    return client.received.slice(from).filter((r) => r.event === 'awareness').map((r) => r.payload);
+  };
+
   it('relays awareness to the others in the room with who sent it', async () => {
     const id = await sharedEvent();
     const [a, b] = await Promise.all([connect(editor), connect(viewer)]);
     await Promise.all([a.join(id), b.join(id)]);
     const seen = b.next('awareness');
     a.socket.emit('awareness', { event_id: id, state: { field: 'title', cursor: 3 } });
-    expect(await seen).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, state: { field: 'title', cursor: 3 } });
+    const from = { event_id: id, user: { id: editor.id, username: editor.username }, connection: a.socket.id };
+    expect(await seen).toEqual({ ...from, state: { field: 'title', cursor: 3 } });
     const left = b.next('awareness');
     a.close();
-    expect(await left).toEqual({ event_id: id, user: { id: editor.id, username: editor.username }, state: null });
+    expect(await left).toEqual({ ...from, state: null });
   });
 
   it('tells a newcomer where everyone already here is, and no one who has left or not said', async () => {
@@ -509,23 +522,29 @@ describe('presence', () => {
     a.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
     await relayed;
 
-    /**
-     * Awareness events a client gets from its join to the answer of a request sent after it: alone,
-     * the server sends presence in the turn of its event loop that acks the join, before it can
-     * read that request, and a socket's events arrive in order.
-     */
-    const presenceOnJoin = async (client: CollabClient) => {
-      const from = client.received.length;
-      await client.join(id);
-      await client.socket.emitWithAck('leave', { event_id: 999_999 });
-      return client.received.slice(from).filter((r) => r.event === 'awareness').map((r) => r.payload);
-    };
-    expect(await presenceOnJoin(c)).toEqual([{ event_id: id, user: { id: editor.id, username: editor.username }, state: { field: 'title' } }]);
+    expect(await presenceOnJoin(c, id)).toEqual([{ event_id: id, user: { id: editor.id, username: editor.username }, connection: a.socket.id, state: { field: 'title' } }]);
 
     const gone = b.next('awareness', (payload) => payload.user.id === editor.id && payload.state === null);
     a.close();
     await gone;
-    expect(await presenceOnJoin(await connect(viewer))).toEqual([]);
+    expect(await presenceOnJoin(await connect(viewer), id)).toEqual([]);
+  });
+
+  it("keeps one user's connections apart: one tab leaving takes only its own presence away", async () => {
+    const id = await sharedEvent();
+    const [tab1, tab2, b] = await Promise.all([connect(editor), connect(editor), connect(viewer)]);
+    await Promise.all([tab1.join(id), tab2.join(id), b.join(id)]);
+    const user = { id: editor.id, username: editor.username };
+    const announced = b.next('awareness', (payload) => payload.connection === tab2.socket.id);
+    tab1.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
+    tab2.socket.emit('awareness', { event_id: id, state: { field: 'location' } });
+    expect(await announced).toEqual({ event_id: id, user, connection: tab2.socket.id, state: { field: 'location' } });
+
+    const gone = b.next('awareness', (payload) => payload.state === null);
+    const tab1Id = tab1.socket.id;
+    tab1.close();
+    expect(await gone).toEqual({ event_id: id, user, connection: tab1Id, state: null });
+    expect(await presenceOnJoin(await connect(owner), id)).toEqual([{ event_id: id, user, connection: tab2.socket.id, state: { field: 'location' } }]);
   });
 });
 

@@ -120,6 +120,16 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     await carol.focus('#field-description');
     await carol.keyboard.type('HACKED');
     expect(await description(carol)).toBe(await description(alice));
+
+    // Bob opens the event in a second tab as well: closing it leaves his first one present.
+    const bobAgain = await openPage();
+    await logIn(bobAgain, bobUser);
+    await bobAgain.click('#event-list button:text("Launch party")');
+    await bobAgain.focus('#field-title');
+    const bobIn = (fields: string) => `#presence:has-text("${bobUser.username} (in ${fields})")`;
+    await alice.waitForSelector(bobIn('description, title'));
+    await bobAgain.close();
+    await alice.waitForSelector(bobIn('description'));
     expect(pageErrors).toEqual([]);
   }, 60_000);
 

@@ -33,8 +33,18 @@ const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>
 const api = new Api();
 let socket: CollabSocket | null = null;
 
-/** The event open in the editor; `present`: the others in its room, by user id. */
-let open: { id: number; doc: Y.Doc; role: Role; unbind: (() => void)[]; present: Map<number, string>; field: string | null } | null = null;
+/**
+ * The event open in the editor. `present`: the others in its room, by connection, as one user may
+ * have several (tabs, devices); shown by user.
+ */
+let open: {
+  id: number;
+  doc: Y.Doc;
+  role: Role;
+  unbind: (() => void)[];
+  present: Map<string, { username: string; field: string | null }>;
+  field: string | null;
+} | null = null;
 
 function status(message: string, isError = false): void {
   $('#status').textContent = message;
@@ -93,10 +103,10 @@ function connect(): void {
   socket.on('version', (version) => {
     if (open?.id === version.event_id) addVersion(version);
   });
-  socket.on('awareness', ({ event_id, user, state }) => {
+  socket.on('awareness', ({ event_id, user, connection, state }) => {
     if (open?.id !== event_id || user.id === api.user?.id) return;
-    if (state) open.present.set(user.id, typeof state.field === 'string' ? `${user.username} (in ${state.field})` : user.username);
-    else open.present.delete(user.id);
+    if (state) open.present.set(connection, { username: user.username, field: typeof state.field === 'string' ? state.field : null });
+    else open.present.delete(connection);
     showPresence();
   });
   socket.on('permission', ({ event_id, role }) => {
@@ -217,7 +227,13 @@ function announce(): void {
 }
 
 function showPresence(): void {
-  const names = [...(open?.present.values() ?? [])];
+  const fieldsByUser = new Map<string, Set<string>>();
+  for (const { username, field } of open?.present.values() ?? []) {
+    const fields = fieldsByUser.get(username) ?? new Set();
+    if (field) fields.add(field);
+    fieldsByUser.set(username, fields);
+  }
+  const names = [...fieldsByUser].map(([username, fields]) => (fields.size ? `${username} (in ${[...fields].join(', ')})` : username));
   $('#presence').textContent = names.length ? `Also here: ${names.join(', ')}` : 'No one else is here';
 }
 

@@ -223,7 +223,7 @@ export class CollabHub {
       const { room } = this.memberOf(socket, payload.event_id);
       if (payload.state) socket.data.presence[room.eventId] = payload.state;
       else delete socket.data.presence[room.eventId];
-      this.relayAwareness({ event_id: room.eventId, user: userOf(socket), state: payload.state }, socket);
+      this.relayAwareness(presenceOf(socket, room.eventId, payload.state), socket);
       return { ok: true as const };
     });
     handle('checkpoint', CheckpointPayload, async (payload) => {
@@ -277,7 +277,7 @@ export class CollabHub {
     // A process of an earlier release may hold no presence for its sockets.
     const tell = (other: { id: string; data: Pick<SocketData, 'caller'> & Partial<Pick<SocketData, 'presence'>> }) => {
       const state = other.data.presence?.[eventId];
-      if (state && other.id !== socket.id) socket.emit('awareness', { event_id: eventId, user: userOf(other), state });
+      if (state && other.id !== socket.id) socket.emit('awareness', presenceOf(other, eventId, state));
     };
     if (!socket.data.joined.has(eventId)) return; // left meanwhile
     for (const member of this.rooms.get(eventId)?.members.values() ?? []) tell(member.socket);
@@ -295,7 +295,7 @@ export class CollabHub {
   private leave(socket: CollabSocket, eventId: number): void {
     const room = this.dropMember(socket, eventId);
     if (!room) return;
-    this.relayAwareness({ event_id: eventId, user: userOf(socket), state: null }, socket);
+    this.relayAwareness(presenceOf(socket, eventId, null), socket);
     if (room.members.size === 0) {
       void this.checkpoint(room).finally(() => room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room)));
     }
@@ -623,9 +623,13 @@ function eventIdOf(payload: unknown): { event_id?: number } {
   return typeof eventId === 'number' ? { event_id: eventId } : {};
 }
 
-/** Who a socket is, in this process or another. */
-function userOf(socket: { data: Pick<SocketData, 'caller'> }): { id: number; username: string } {
-  return { id: socket.data.caller.id, username: socket.data.caller.username };
+/** A socket's presence in an event, as the others get it: the socket may be in this process or another. */
+function presenceOf(
+  socket: { id: string; data: Pick<SocketData, 'caller'> },
+  eventId: number,
+  state: Record<string, unknown> | null,
+): Parameters<ServerToClientEvents['awareness']>[0] {
+  return { event_id: eventId, user: { id: socket.data.caller.id, username: socket.data.caller.username }, connection: socket.id, state };
 }
 
 function* batchesOf<T>(items: T[]): Generator<T[]> {

@@ -74,7 +74,8 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   update(payload: { event_id: number; update: Uint8Array }): void;
-  awareness(payload: { event_id: number; user: { id: number; username: string }; state: Record<string, unknown> | null }): void;
+  /** `connection` tells apart one user's several connections (tabs, devices): presence is per connection. */
+  awareness(payload: { event_id: number; user: { id: number; username: string }; connection: string; state: Record<string, unknown> | null }): void;
   version(payload: { event_id: number } & VersionNotice): void;
   permission(payload: { event_id: number; role: Role }): void;
   removed(payload: { event_id: number; reason: 'access_revoked' | 'event_deleted' }): void;
@@ -102,7 +103,7 @@ Requests with an ack answer with their result or \`{error: {code, message, detai
 | --- | --- |
 | \`update {event_id, update}\` | someone else's edit, a REST write or a rollback |
 | \`version {event_id, version_number, created_by, change_description, changes}\` | any new version |
-| \`awareness {event_id, user, state}\` | someone's presence changed (\`state: null\`: they left); right after your join, one for each member who has a presence |
+| \`awareness {event_id, user, connection, state}\` | someone's presence changed (\`state: null\`: that connection left; one user may have several); right after your join, one for each connection that has a presence |
 | \`permission {event_id, role}\` | your role changed |
 | \`removed {event_id, reason}\` | your access was revoked or the event deleted; you left the room |
 | \`error {event_id?, code, message}\` | a request without an ack failed, live edits could not become a version, or your session ended (logout; \`unauthorized\`, then the server disconnects you) |
