@@ -301,9 +301,11 @@ describe('a process alone', () => {
       expect(await peer.next('awareness')).toEqual([expect.objectContaining({ event_id: id, state: { field: 'title' } })]);
 
       // A newcomer learns at once who is here in this process, though the other never answers
-      // the question of who is there (the adapter would wait 5 s for it).
+      // the question of who is there (the adapter would wait 5 s for it). The question names the
+      // event and nothing more.
       const newcomer = await connect(a, owner);
       await newcomer.join(id);
+      expect(await peer.next('presence')).toEqual([id]);
       const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence', 2_000);
       expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: client.socket.id, state: { field: 'title' } });
     } finally {

@@ -58,9 +58,13 @@ interface PeerEvents {
    * the document open answers with the difference and, unless this is itself an answer, asks back.
    */
   'doc-sync': (documents: [eventId: number, stateVector: string][], answer: boolean) => void;
-  awareness: (payload: Parameters<ServerToClientEvents['awareness']>[0]) => void;
+  awareness: (payload: Presence) => void;
+  /** Asks for the presence held in the receiving process for an event's sockets. */
+  presence: (eventId: number, answer: (presence: Presence[]) => void) => void;
   feed: (notice: PeerNotice) => void;
 }
+
+type Presence = Parameters<ServerToClientEvents['awareness']>[0];
 
 type FeedNotice =
   | { kind: 'committed'; change: CommittedChange }
@@ -77,8 +81,8 @@ interface SocketData {
   joined: Set<number>;
   /**
    * Its presence in each event, as last announced. Held here, in memory only, so that a newcomer
-   * gets everyone's at once (from every process, through `fetchSockets`) rather than each member
-   * answering each newcomer, which grows with the square of the room.
+   * gets everyone's at once (other processes answer for theirs) rather than each member answering
+   * each newcomer, which grows with the square of the room.
    */
   presence: Record<number, Record<string, unknown>>;
 }
@@ -264,31 +268,35 @@ export class CollabHub {
     await socket.join(room.channel);
     const state = room.encodeState(clientStateVector);
     // After the ack, which goes out as this returns: the newcomer learns who is here once it is in.
-    setImmediate(() => void this.sendPresence(socket, eventId));
+    setImmediate(() => this.sendPresence(socket, eventId));
     return { role, version, state, state_vector: room.stateVector() };
   }
 
   /**
    * Tells a newcomer where everyone else in the event is: those in this process at once, those in
-   * others when all of them answer (a process that does not, within 5 s, costs the others' presence,
-   * never this process's).
+   * others when they answer (a process that does not, within 5 s, costs only its own sockets'
+   * presence). Peers answer with presence alone, not their sockets: a large room's reconnect storm
+   * would otherwise carry every member's handshake across the adapter for every newcomer.
    */
-  private async sendPresence(socket: CollabSocket, eventId: number): Promise<void> {
-    // A process of an earlier release may hold no presence for its sockets.
-    const tell = (other: { id: string; data: Pick<SocketData, 'caller'> & Partial<Pick<SocketData, 'presence'>> }) => {
-      const state = other.data.presence?.[eventId];
-      if (state && other.id !== socket.id) socket.emit('awareness', presenceOf(other, eventId, state));
-    };
-    if (!socket.data.joined.has(eventId)) return; // left meanwhile
-    for (const member of this.rooms.get(eventId)?.members.values() ?? []) tell(member.socket);
-    if (this.peerCount === 0) return;
-    try {
-      const everyone = await this.nsp.in(channelOf(eventId)).fetchSockets();
+  private sendPresence(socket: CollabSocket, eventId: number): void {
+    const tell = (presence: Presence[]) => {
       if (!socket.data.joined.has(eventId)) return; // left meanwhile
-      for (const other of everyone) if (!this.nsp.sockets.has(other.id)) tell(other);
-    } catch (err) {
-      this.deps.logger.warn({ err, eventId }, 'could not ask the other processes who is here');
-    }
+      for (const payload of presence) if (payload.connection !== socket.id) socket.emit('awareness', payload);
+    };
+    tell(this.presenceHere(eventId));
+    if (this.peerCount === 0) return;
+    this.presenceElsewhere(eventId, (err, answers) => {
+      if (err) this.deps.logger.warn({ err, eventId }, 'not every other process said who is here');
+      tell(answers.flat());
+    });
+  }
+
+  /** The presence of the event's sockets in this process. */
+  private presenceHere(eventId: number): Presence[] {
+    return [...(this.rooms.get(eventId)?.members.values() ?? [])].flatMap(({ socket }) => {
+      const state = socket.data.presence[eventId];
+      return state ? [presenceOf(socket, eventId, state)] : [];
+    });
   }
 
   /** Takes the socket out of the event's room, telling the others; the last one out saves the edits. */
@@ -414,7 +422,7 @@ export class CollabHub {
     for (const member of room.members.values()) if (member.socket !== except) this.writer.send(member.socket, encoded);
   }
 
-  private relayAwareness(payload: Parameters<ServerToClientEvents['awareness']>[0], from?: CollabSocket): void {
+  private relayAwareness(payload: Presence, from?: CollabSocket): void {
     const channel = channelOf(payload.event_id);
     (from ? from.to(channel) : this.nsp.to(channel)).local.emit('awareness', payload);
     if (from && this.peerCount > 0) this.toPeers('awareness', payload);
@@ -464,7 +472,8 @@ export class CollabHub {
         if (!answer) this.syncWithPeers(open.map(({ room }) => room), true);
       }),
     );
-    this.nsp.on('awareness', guarded((payload: Parameters<ServerToClientEvents['awareness']>[0]) => this.relayAwareness(payload)));
+    this.nsp.on('awareness', guarded((payload: Presence) => this.relayAwareness(payload)));
+    this.nsp.on('presence', guarded((eventId: number, answer: (presence: Presence[]) => void) => answer(this.presenceHere(eventId))));
     this.nsp.on(
       'feed',
       guarded((notice: PeerNotice) =>
@@ -601,6 +610,15 @@ export class CollabHub {
     (this.nsp.serverSideEmit as (event: E, ...args: Parameters<PeerEvents[E]>) => boolean)(event, ...args);
   }
 
+  /**
+   * Asks every other process for the presence it holds in the event; hands over all the answers,
+   * or after 5 s (the adapter's limit) an error with those that came.
+   */
+  private presenceElsewhere(eventId: number, answered: (err: Error | null, answers: Presence[][]) => void): void {
+    if (this.closing || !this.deps.cluster) return answered(null, []);
+    (this.nsp.serverSideEmit as (event: 'presence', eventId: number, ack: typeof answered) => boolean)('presence', eventId, answered);
+  }
+
   /** Runs service calls with their own EntityManager, as each HTTP request gets. */
   private inContext<T>(work: () => Promise<T>): Promise<T> {
     return RequestContext.create(this.deps.orm.em, work);
@@ -623,12 +641,8 @@ function eventIdOf(payload: unknown): { event_id?: number } {
   return typeof eventId === 'number' ? { event_id: eventId } : {};
 }
 
-/** A socket's presence in an event, as the others get it: the socket may be in this process or another. */
-function presenceOf(
-  socket: { id: string; data: Pick<SocketData, 'caller'> },
-  eventId: number,
-  state: Record<string, unknown> | null,
-): Parameters<ServerToClientEvents['awareness']>[0] {
+/** A socket's presence in an event, as the others get it. */
+function presenceOf(socket: { id: string; data: Pick<SocketData, 'caller'> }, eventId: number, state: Record<string, unknown> | null): Presence {
   return { event_id: eventId, user: { id: socket.data.caller.id, username: socket.data.caller.username }, connection: socket.id, state };
 }
 
