@@ -116,6 +116,21 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     await alice.waitForSelector('#status:text("Saved as version 2")');
     for (const page of [alice, bob, carol]) await page.waitForSelector('#history li:has-text("v2") >> text=changed description');
 
+    // Bob restores version 1 from the history: the REST rollback reaches every open page live.
+    // A viewer is offered no restore, and the newest version none (it is the current state).
+    expect(await carol.isVisible('#history .restore')).toBe(false);
+    expect(await bob.isVisible('#history li:has-text("v2") .restore')).toBe(false);
+    await bob.click('#history li:has-text("v1") .restore');
+    await bob.waitForSelector('#status:text("Restored version 1 as version 3")');
+    for (const page of [alice, bob, carol]) {
+      await page.waitForSelector('#history li:has-text("v3 by"):has-text("Rolled back to version 1")');
+      await page.waitForFunction("document.querySelector('#field-description').value === ''");
+    }
+    // Alice restores version 2 again, so what follows starts from it.
+    await alice.click('#history li:has-text("v2") .restore');
+    await alice.waitForSelector('#status:text("Restored version 2 as version 4")');
+    await carol.waitForFunction("document.querySelector('#field-description').value === 'DJ at nine. Agenda: Bring snacks.'");
+
     // A viewer's typing goes nowhere.
     await carol.focus('#field-description');
     await carol.keyboard.type('HACKED');

@@ -209,6 +209,7 @@ function setRole(role: Role): void {
   for (const field of [...TEXT_FIELDS, ...TIME_FIELDS]) $<HTMLInputElement>(`#field-${field}`).readOnly = readOnly;
   $<HTMLButtonElement>('#save-version').disabled = readOnly;
   $('#share-form').hidden = role !== 'owner';
+  $('#history').classList.toggle('read-only', readOnly);
   $('#role').textContent = ROLE_LABELS[role];
 }
 
@@ -242,6 +243,13 @@ function addVersion(version: VersionSummary): void {
   item.value = version.version_number;
   const changes = version.changes?.map((change) => change.field).join(', ');
   item.textContent = `v${version.version_number} by ${version.created_by.username}${version.change_description ? `: ${version.change_description}` : ''}`;
+  // A rollback is a REST write: everyone with the event open gets it live, as an edit and a version.
+  const restore = document.createElement('button');
+  restore.type = 'button';
+  restore.className = 'restore';
+  restore.textContent = 'Restore';
+  restore.addEventListener('click', () => restoreVersion(version.version_number).catch(failed));
+  item.append(' ', restore);
   if (changes) {
     const detail = document.createElement('div');
     detail.className = 'changes';
@@ -249,6 +257,13 @@ function addVersion(version: VersionSummary): void {
     item.append(detail);
   }
   $('#history').prepend(item);
+}
+
+async function restoreVersion(versionNumber: number): Promise<void> {
+  if (!open) return;
+  const latest = $<HTMLLIElement>('#history li').value;
+  const event = await api.post<{ version: number }>(`/events/${open.id}/rollback/${versionNumber}`, {});
+  status(event.version > latest ? `Restored version ${versionNumber} as version ${event.version}` : `The event already matches version ${versionNumber}`);
 }
 
 /** ISO time <-> the local "YYYY-MM-DDTHH:mm" a datetime-local input holds. */
