@@ -287,7 +287,7 @@ export class CollabHub {
     if (this.peerCount === 0) return;
     this.presenceElsewhere(eventId, (err, answers) => {
       if (err) this.deps.logger.warn({ err, eventId }, 'not every other process said who is here');
-      tell(answers.flat());
+      tell((answers ?? []).flat());
     });
   }
 
@@ -612,9 +612,10 @@ export class CollabHub {
 
   /**
    * Asks every other process for the presence it holds in the event; hands over all the answers,
-   * or after 5 s (the adapter's limit) an error with those that came.
+   * or after 5 s (the adapter's limit) an error with those that came (the adapters pass them along
+   * with a timeout, though their types do not promise it).
    */
-  private presenceElsewhere(eventId: number, answered: (err: Error | null, answers: Presence[][]) => void): void {
+  private presenceElsewhere(eventId: number, answered: (err: Error | null, answers: Presence[][] | undefined) => void): void {
     if (this.closing || !this.deps.cluster) return answered(null, []);
     (this.nsp.serverSideEmit as (event: 'presence', eventId: number, ack: typeof answered) => boolean)('presence', eventId, answered);
   }
