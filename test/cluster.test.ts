@@ -314,6 +314,33 @@ describe('a process alone', () => {
   });
 });
 
+describe('a process that does not answer', () => {
+  it("costs a newcomer only that process's presence, after the adapter's wait", async () => {
+    const [a, b] = await Promise.all([server(), server()]);
+    const [owner, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(a), 'viewer')]);
+    const id = await createEvent(api(a), owner);
+    await share(api(a), owner, id, viewer, 'viewer');
+    const onB = await connect(b, owner);
+    await onB.join(id);
+    onB.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
+    const peer = await PeerOnTheWire.listen(database.url);
+    try {
+      // A third process the adapter knows of, which never answers anything.
+      await peer.announce();
+      const newcomer = await connect(a, viewer);
+      const joined = Date.now();
+      await newcomer.join(id);
+      expect(await peer.next('presence')).toEqual([id]);
+      const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence from B', 8_000);
+      expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: onB.socket.id, state: { field: 'title' } });
+      // It came with the adapter's timeout (5 s): A waited for the silent process, then kept B's answer.
+      expect(Date.now() - joined).toBeGreaterThanOrEqual(4_500);
+    } finally {
+      await peer.close();
+    }
+  }, 30_000);
+});
+
 describe('a stop while the process cannot reach the others', () => {
   it('ends within seconds, though the database never answers its connects', async () => {
     const proxy = await proxyDatabase(database.url);
