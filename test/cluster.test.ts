@@ -132,6 +132,23 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     expect(await version).toMatchObject({ version_number: 2, created_by: { id: owner.id } });
   });
 
+  it("withdraw a stopping process's presence from the others' rooms", async () => {
+    const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
+    const [owner, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(a), 'viewer')]);
+    const id = await createEvent(api(a), owner);
+    await share(api(a), owner, id, viewer, 'viewer');
+    const [onA, onB] = await Promise.all([connect(a, owner), connect(b, viewer)]);
+    await Promise.all([onA.join(id), onB.join(id)]);
+    const here = onB.next('awareness');
+    onA.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
+    const { connection } = await here;
+
+    // A deploy stops A gracefully: its sockets close, and B's clients must not keep showing them.
+    const gone = onB.next('awareness', (payload) => payload.state === null);
+    await a.stop();
+    expect(await gone).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection, state: null });
+  });
+
   it('resync what one missed while it could not hear the others', async () => {
     const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
     const [owner, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(b), 'viewer')]);

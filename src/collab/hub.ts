@@ -35,7 +35,7 @@ import { EventGone, UpdateLog } from './update-log';
 const NAMESPACE = '/collab';
 /** How often the count of other processes is refreshed from the adapter. */
 const PEER_COUNT_MS = 1_000;
-/** Documents per `doc-sync` or answering `doc-updates` message, to keep messages small. */
+/** Documents per `doc-sync` or answering `doc-updates` message, presences per `left`: messages stay small. */
 const SYNC_BATCH = 100;
 
 export interface HubOptions extends CheckpointTiming {
@@ -61,6 +61,8 @@ interface PeerEvents {
   awareness: (payload: Presence) => void;
   /** Asks for the presence held in the receiving process for an event's sockets. */
   presence: (eventId: number, answer: (presence: Presence[]) => void) => void;
+  /** Connections of a process that is stopping, each with `state: null`, for their rooms elsewhere. */
+  left: (presence: Presence[]) => void;
   feed: (notice: PeerNotice) => void;
 }
 
@@ -173,8 +175,10 @@ export class CollabHub {
     await Promise.allSettled([...this.loading.values()].map((loading) => loading.room));
     await Promise.allSettled([...this.rooms.values()].map((room) => this.checkpoint(room)));
     await logClosed;
-    // What the last versions changed has gone to the other processes; nothing goes after this.
+    // What the last versions changed has gone to the other processes, and so does who is leaving
+    // with this process (a deploy must not leave their presence shown elsewhere); nothing goes after this.
     this.flushToPeers();
+    this.withdrawPresence();
     this.closing = true;
     for (const room of this.rooms.values()) room.destroy();
     this.rooms.clear();
@@ -289,6 +293,13 @@ export class CollabHub {
       if (err) this.deps.logger.warn({ err, eventId }, 'not every other process said who is here');
       tell((answers ?? []).flat());
     });
+  }
+
+  /** Tells the other processes that this process's connections are leaving every room they are in. */
+  private withdrawPresence(): void {
+    if (this.peerCount === 0) return;
+    const leaving = [...this.rooms.keys()].flatMap((eventId) => this.presenceHere(eventId).map((presence) => ({ ...presence, state: null })));
+    for (const batch of batchesOf(leaving)) this.toPeers('left', batch);
   }
 
   /** The presence of the event's sockets in this process. */
@@ -474,6 +485,7 @@ export class CollabHub {
     );
     this.nsp.on('awareness', guarded((payload: Presence) => this.relayAwareness(payload)));
     this.nsp.on('presence', guarded((eventId: number, answer: (presence: Presence[]) => void) => answer(this.presenceHere(eventId))));
+    this.nsp.on('left', guarded((leaving: Presence[]) => leaving.forEach((presence) => this.relayAwareness(presence))));
     this.nsp.on(
       'feed',
       guarded((notice: PeerNotice) =>
