@@ -149,6 +149,27 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     expect(await gone).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection, state: null });
   });
 
+  it('withdraw the presence of a process killed outright, once the adapter finds it gone', async () => {
+    const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
+    const [owner, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(a), 'viewer')]);
+    const id = await createEvent(api(a), owner);
+    await share(api(a), owner, id, viewer, 'viewer');
+    const [onA, onB] = await Promise.all([connect(a, owner), connect(b, viewer)]);
+    await Promise.all([onA.join(id), onB.join(id)]);
+    const here = onB.next('awareness');
+    onA.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
+    const { connection } = await here;
+
+    // Killed, A says nothing. The PostgreSQL adapter counts a process gone after 10 s without
+    // its heartbeat; Redis as soon as its connections close.
+    const killed = Date.now();
+    await a.kill();
+    processes.splice(processes.indexOf(a), 1);
+    const presence = await onB.waitFor(() => onB.received.find((r) => r.event === 'awareness' && r.payload.state === null)?.payload, 'A withdrawn', 20_000);
+    expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection, state: null });
+    expect(Date.now() - killed).toBeLessThan(15_000);
+  }, 40_000);
+
   it('resync what one missed while it could not hear the others', async () => {
     const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
     const [owner, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(b), 'viewer')]);
@@ -315,7 +336,7 @@ describe('a process alone', () => {
       Y.applyUpdate(copy, Buffer.from(relayed, 'base64'));
       expect(copy.getMap('event').get('description')!.toString()).toBe('alone, then not');
       client.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
-      expect(await peer.next('awareness')).toEqual([expect.objectContaining({ event_id: id, state: { field: 'title' } })]);
+      expect(await peer.next('awareness')).toEqual([expect.objectContaining({ event_id: id, state: { field: 'title' } }), expect.any(String)]);
 
       // A newcomer learns at once who is here in this process, though the other never answers
       // the question of who is there (the adapter would wait 5 s for it). The question names the

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { RequestContext } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -25,10 +26,12 @@ import {
   type Ack,
   type ClientToServerEvents,
   type CollabError,
+  type Presence,
   type ServerToClientEvents,
 } from './protocol';
 import type { ClusterAdapter } from './adapter';
 import { encodeUpdate, EventWriter } from './broadcast';
+import { PeerPresence } from './peer-presence';
 import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { EventGone, UpdateLog } from './update-log';
 
@@ -58,15 +61,16 @@ interface PeerEvents {
    * the document open answers with the difference and, unless this is itself an answer, asks back.
    */
   'doc-sync': (documents: [eventId: number, stateVector: string][], answer: boolean) => void;
-  awareness: (payload: Presence) => void;
+  /** `from` names the sending process in this and the next two (see PeerPresence). */
+  awareness: (payload: Presence, from: string) => void;
   /** Asks for the presence held in the receiving process for an event's sockets. */
-  presence: (eventId: number, answer: (presence: Presence[]) => void) => void;
+  presence: (eventId: number, answer: (answer: { from: string; presence: Presence[] }) => void) => void;
   /** Connections of a process that is stopping, each with `state: null`, for their rooms elsewhere. */
-  left: (presence: Presence[]) => void;
+  left: (presence: Presence[], from: string) => void;
+  /** Asks each process which it is: those that do not answer when all are asked are gone. */
+  processes: (answer: (processId: string) => void) => void;
   feed: (notice: PeerNotice) => void;
 }
-
-type Presence = Parameters<ServerToClientEvents['awareness']>[0];
 
 type FeedNotice =
   | { kind: 'committed'; change: CommittedChange }
@@ -109,6 +113,9 @@ export class CollabHub {
   private readonly writer = new EventWriter();
   /** How many other processes the adapter knows of: updates and presence go to them only if any. */
   private peerCount = 0;
+  /** This process, as the others know it. */
+  private readonly processId = randomUUID();
+  private readonly peerPresence = new PeerPresence();
   private readonly peerCheck?: NodeJS.Timeout;
   private readonly options: HubOptions;
   private readonly sessionSweep: NodeJS.Timeout;
@@ -289,9 +296,12 @@ export class CollabHub {
     };
     tell(this.presenceHere(eventId));
     if (this.peerCount === 0) return;
-    this.presenceElsewhere(eventId, (err, answers) => {
+    this.askPeers<{ from: string; presence: Presence[] }>('presence', [eventId], (err, answers) => {
       if (err) this.deps.logger.warn({ err, eventId }, 'not every other process said who is here');
-      tell((answers ?? []).flat());
+      for (const { from, presence } of answers) {
+        for (const payload of presence) this.notePeerPresence(from, payload);
+        tell(presence);
+      }
     });
   }
 
@@ -299,7 +309,25 @@ export class CollabHub {
   private withdrawPresence(): void {
     if (this.peerCount === 0) return;
     const leaving = [...this.rooms.keys()].flatMap((eventId) => this.presenceHere(eventId).map((presence) => ({ ...presence, state: null })));
-    for (const batch of batchesOf(leaving)) this.toPeers('left', batch);
+    for (const batch of batchesOf(leaving)) this.toPeers('left', batch, this.processId);
+  }
+
+  /** Keeps what another process relayed into a room open here, to withdraw it if that process dies. */
+  private notePeerPresence(from: string, presence: Presence): void {
+    if (presence.state === null || this.rooms.has(presence.event_id)) this.peerPresence.note(from, presence);
+  }
+
+  /**
+   * Withdraws, from the rooms here, the presence relayed by processes that are gone: asked once
+   * the adapter counts fewer of them, every process still there answers with its id.
+   */
+  private withdrawGonePeers(): void {
+    if (this.peerPresence.processes === 0) return;
+    this.askPeers<string>('processes', [], (err, alive) => {
+      // One that did not answer may still be there.
+      if (err) return;
+      for (const presence of this.peerPresence.withdrawAllBut(alive)) this.relayAwareness(presence);
+    });
   }
 
   /** The presence of the event's sockets in this process. */
@@ -424,6 +452,7 @@ export class CollabHub {
   private unload(room: Room): void {
     if (this.rooms.get(room.eventId) !== room) return;
     this.rooms.delete(room.eventId);
+    this.peerPresence.forgetEvent(room.eventId);
     room.destroy();
   }
 
@@ -436,7 +465,7 @@ export class CollabHub {
   private relayAwareness(payload: Presence, from?: CollabSocket): void {
     const channel = channelOf(payload.event_id);
     (from ? from.to(channel) : this.nsp.to(channel)).local.emit('awareness', payload);
-    if (from && this.peerCount > 0) this.toPeers('awareness', payload);
+    if (from && this.peerCount > 0) this.toPeers('awareness', payload, this.processId);
   }
 
   private listenToServices(): void {
@@ -483,9 +512,17 @@ export class CollabHub {
         if (!answer) this.syncWithPeers(open.map(({ room }) => room), true);
       }),
     );
-    this.nsp.on('awareness', guarded((payload: Presence) => this.relayAwareness(payload)));
-    this.nsp.on('presence', guarded((eventId: number, answer: (presence: Presence[]) => void) => answer(this.presenceHere(eventId))));
-    this.nsp.on('left', guarded((leaving: Presence[]) => leaving.forEach((presence) => this.relayAwareness(presence))));
+    const relayFromPeer = (from: string, presence: Presence) => {
+      this.notePeerPresence(from, presence);
+      this.relayAwareness(presence);
+    };
+    this.nsp.on('awareness', guarded((payload: Presence, from: string) => relayFromPeer(from, payload)));
+    this.nsp.on('left', guarded((leaving: Presence[], from: string) => leaving.forEach((presence) => relayFromPeer(from, presence))));
+    this.nsp.on(
+      'presence',
+      guarded((eventId: number, answer: (answer: { from: string; presence: Presence[] }) => void) => answer({ from: this.processId, presence: this.presenceHere(eventId) })),
+    );
+    this.nsp.on('processes', guarded((answer: (processId: string) => void) => answer(this.processId)));
     this.nsp.on(
       'feed',
       guarded((notice: PeerNotice) =>
@@ -580,8 +617,10 @@ export class CollabHub {
       return;
     }
     const grew = count > this.peerCount;
+    const shrank = count < this.peerCount;
     this.peerCount = count;
     if (grew) this.syncWithPeers();
+    if (shrank) this.withdrawGonePeers();
   }
 
   /** Asks the others for what the rooms (every open one by default) lack, or answers their asking. */
@@ -623,13 +662,13 @@ export class CollabHub {
   }
 
   /**
-   * Asks every other process for the presence it holds in the event; hands over all the answers,
-   * or after 5 s (the adapter's limit) an error with those that came (the adapters pass them along
-   * with a timeout, though their types do not promise it).
+   * Asks every other process and hands over all the answers, or after 5 s (the adapter's limit) an
+   * error with those that came (the adapters pass them along with a timeout, though their types do
+   * not promise it).
    */
-  private presenceElsewhere(eventId: number, answered: (err: Error | null, answers: Presence[][] | undefined) => void): void {
+  private askPeers<A>(event: 'presence' | 'processes', args: unknown[], answered: (err: Error | null, answers: A[]) => void): void {
     if (this.closing || !this.deps.cluster) return answered(null, []);
-    (this.nsp.serverSideEmit as (event: 'presence', eventId: number, ack: typeof answered) => boolean)('presence', eventId, answered);
+    (this.nsp.serverSideEmit as (event: string, ...args: unknown[]) => boolean)(event, ...args, (err: Error | null, answers?: A[]) => answered(err, answers ?? []));
   }
 
   /** Runs service calls with their own EntityManager, as each HTTP request gets. */

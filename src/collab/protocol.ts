@@ -72,10 +72,19 @@ export interface ClientToServerEvents {
   auth(payload: z.input<typeof AuthPayload>, ack?: (result: Ack<{ expires_at: string }>) => void): void;
 }
 
+/** Someone's presence in an event, as the others get it. */
+export interface Presence {
+  event_id: number;
+  user: { id: number; username: string };
+  /** Tells apart one user's several connections (tabs, devices): presence is per connection. */
+  connection: string;
+  /** What they announced; null when that connection left. */
+  state: Record<string, unknown> | null;
+}
+
 export interface ServerToClientEvents {
   update(payload: { event_id: number; update: Uint8Array }): void;
-  /** `connection` tells apart one user's several connections (tabs, devices): presence is per connection. */
-  awareness(payload: { event_id: number; user: { id: number; username: string }; connection: string; state: Record<string, unknown> | null }): void;
+  awareness(payload: Presence): void;
   version(payload: { event_id: number } & VersionNotice): void;
   permission(payload: { event_id: number; role: Role }): void;
   removed(payload: { event_id: number; reason: 'access_revoked' | 'event_deleted' }): void;
