@@ -132,7 +132,8 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     expect(await version).toMatchObject({ version_number: 2, created_by: { id: owner.id } });
   });
 
-  it("withdraw a stopping process's presence from the others' rooms", async () => {
+  /** The owner, on A, is in an event and has said where; the viewer, on B, has seen it. */
+  async function presentOnA() {
     const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
     const [owner, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(a), 'viewer')]);
     const id = await createEvent(api(a), owner);
@@ -142,31 +143,27 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     const here = onB.next('awareness');
     onA.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
     const { connection } = await here;
+    const withdrawn = { event_id: id, user: { id: owner.id, username: owner.username }, connection, state: null };
+    return { a, onB, withdrawn };
+  }
 
+  it("withdraw a stopping process's presence from the others' rooms", async () => {
+    const { a, onB, withdrawn } = await presentOnA();
     // A deploy stops A gracefully: its sockets close, and B's clients must not keep showing them.
     const gone = onB.next('awareness', (payload) => payload.state === null);
     await a.stop();
-    expect(await gone).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection, state: null });
+    expect(await gone).toEqual(withdrawn);
   });
 
   it('withdraw the presence of a process killed outright, once the adapter finds it gone', async () => {
-    const [a, b] = await Promise.all([server(adapterEnv), server(adapterEnv)]);
-    const [owner, viewer] = await Promise.all([createUser(api(a), 'owner'), createUser(api(a), 'viewer')]);
-    const id = await createEvent(api(a), owner);
-    await share(api(a), owner, id, viewer, 'viewer');
-    const [onA, onB] = await Promise.all([connect(a, owner), connect(b, viewer)]);
-    await Promise.all([onA.join(id), onB.join(id)]);
-    const here = onB.next('awareness');
-    onA.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
-    const { connection } = await here;
-
+    const { a, onB, withdrawn } = await presentOnA();
     // Killed, A says nothing. The PostgreSQL adapter counts a process gone after 10 s without
     // its heartbeat; Redis as soon as its connections close.
     const killed = Date.now();
     await a.kill();
     processes.splice(processes.indexOf(a), 1);
     const presence = await onB.waitFor(() => onB.received.find((r) => r.event === 'awareness' && r.payload.state === null)?.payload, 'A withdrawn', 20_000);
-    expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection, state: null });
+    expect(presence).toEqual(withdrawn);
     expect(Date.now() - killed).toBeLessThan(15_000);
   }, 40_000);
 
