@@ -32,6 +32,7 @@ const EnvSchema = z.object({
   COLLAB_MAX_DELAY_MS: z.coerce.number().int().min(10).default(10_000),
   COLLAB_IDLE_UNLOAD_MS: z.coerce.number().int().min(0).default(30_000),
   COLLAB_SESSION_SWEEP_MS: z.coerce.number().int().min(10).default(30_000),
+  COLLAB_PRESENCE_CHECK_MS: z.coerce.number().int().min(10).default(30_000),
 });
 
 export interface AppConfig {
@@ -52,6 +53,7 @@ export interface AppConfig {
     maxDelayMs: number;
     idleUnloadMs: number;
     sessionSweepMs: number;
+    presenceCheckMs: number;
   };
 }
 
@@ -112,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         maxDelayMs: vars.COLLAB_MAX_DELAY_MS,
         idleUnloadMs: vars.COLLAB_IDLE_UNLOAD_MS,
         sessionSweepMs: vars.COLLAB_SESSION_SWEEP_MS,
+        presenceCheckMs: vars.COLLAB_PRESENCE_CHECK_MS,
       },
     },
     warnings,

@@ -226,6 +226,8 @@ class PeerOnTheWire {
   private readonly messages: { event: string; args: any[] }[] = [];
   /** How many messages of each event `next` has returned. */
   private readonly taken = new Map<string, number>();
+  /** What this peer answers to questions (server-side emits with an ack), by event. */
+  private readonly replies = new Map<string, unknown>();
 
   private constructor(private readonly client: pg.Client) {
     client.on('notification', ({ payload }) => {
@@ -234,6 +236,10 @@ class PeerOnTheWire {
       if (message.type === SERVER_SIDE_EMIT && message.uid !== PeerOnTheWire.UID) {
         const [event, ...args] = message.data.packet;
         this.messages.push({ event, args });
+        const { requestId } = message.data;
+        if (requestId !== undefined && this.replies.has(event)) {
+          void this.publish({ type: SERVER_SIDE_EMIT_RESPONSE, data: { requestId, packet: this.replies.get(event) } });
+        }
       }
     });
   }
@@ -277,6 +283,11 @@ class PeerOnTheWire {
     return this.publish({ type: SERVER_SIDE_EMIT, data: { packet: [event, ...args] } });
   }
 
+  /** From now on, answers every question of this event with `reply`. */
+  answer(event: string, reply: unknown): void {
+    this.replies.set(event, reply);
+  }
+
   close(): Promise<void> {
     return this.client.end();
   }
@@ -290,6 +301,7 @@ class PeerOnTheWire {
 const CHANNEL = 'socket.io#/collab';
 const INITIAL_HEARTBEAT = 1;
 const SERVER_SIDE_EMIT = 9;
+const SERVER_SIDE_EMIT_RESPONSE = 10;
 
 describe('a process alone', () => {
   it('relays no edits until another process appears, then syncs its open documents with it', async () => {
@@ -343,6 +355,35 @@ describe('a process alone', () => {
       expect(await peer.next('presence')).toEqual([id]);
       const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence', 2_000);
       expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: client.socket.id, state: { field: 'title' } });
+    } finally {
+      await peer.close();
+    }
+  });
+});
+
+describe('a process that died as another started', () => {
+  it('has its presence withdrawn by the periodic check, though the count of processes never dropped', async () => {
+    const a = await server({ COLLAB_PRESENCE_CHECK_MS: '500' });
+    const peer = await PeerOnTheWire.listen(database.url);
+    try {
+      const owner = await createUser(api(a), 'owner');
+      const id = await createEvent(api(a), owner);
+      const client = await connect(a, owner);
+      await client.join(id);
+      await peer.announce();
+      // The peer relays the presence of a connection on a process of its own...
+      const ghost = { event_id: id, user: { id: owner.id, username: owner.username }, connection: 'on-the-dead-process', state: { field: 'title' } };
+      const shown = client.next('awareness');
+      await peer.emit('awareness', ghost, 'dead-process');
+      expect(await shown).toEqual(ghost);
+      // ...which then dies, and a successor takes its place: still one other process, so the
+      // adapter's count never drops. Only asking which processes are there finds the dead one.
+      const replaced = Date.now();
+      peer.answer('processes', 'successor-process');
+      const withdrawn = await client.next('awareness', (payload) => payload.state === null);
+      expect(withdrawn).toEqual({ ...ghost, state: null });
+      // Well before the adapter would count the silent peer gone (10 s).
+      expect(Date.now() - replaced).toBeLessThan(3_000);
     } finally {
       await peer.close();
     }

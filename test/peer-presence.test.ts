@@ -15,9 +15,11 @@ describe('PeerPresence', () => {
     peers.note('gone', presence(1, 'g1'));
     peers.note('gone', presence(2, 'g2'));
     peers.note('gone', presence(2, 'g2', { field: 'location' }));
-    expect(peers.withdrawAllBut(['alive'])).toEqual([presence(1, 'g1', null), presence(2, 'g2', null)]);
-    expect(peers.withdrawAllBut(['alive'])).toEqual([]);
-    expect(peers.withdrawAllBut([])).toEqual([presence(1, 'a1', null)]);
+    expect(peers.processIds()).toEqual(['alive', 'gone']);
+    expect(peers.withdraw(['gone'])).toEqual([presence(1, 'g1', null), presence(2, 'g2', null)]);
+    expect(peers.withdraw(['gone', 'never-seen'])).toEqual([]);
+    expect(peers.processIds()).toEqual(['alive']);
+    expect(peers.withdraw(['alive'])).toEqual([presence(1, 'a1', null)]);
   });
 
   it('forgets a connection that left, and an event whose room closed here', () => {
@@ -27,6 +29,6 @@ describe('PeerPresence', () => {
     peers.note('gone', presence(2, 'closed'));
     peers.note('gone', presence(3, 'kept'));
     peers.forgetEvent(2);
-    expect(peers.withdrawAllBut([])).toEqual([presence(3, 'kept', null)]);
+    expect(peers.withdraw(['gone'])).toEqual([presence(3, 'kept', null)]);
   });
 });

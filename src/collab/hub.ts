@@ -46,6 +46,11 @@ export interface HubOptions extends CheckpointTiming {
   idleUnloadMs: number;
   /** How often open sockets' sessions are checked, for ends this process was not told of. */
   sessionSweepMs: number;
+  /**
+   * How often the presence other processes relayed here is checked against the processes still
+   * there, besides whenever the adapter counts fewer: one may die as another starts, count unchanged.
+   */
+  presenceCheckMs: number;
 }
 
 /**
@@ -116,6 +121,7 @@ export class CollabHub {
   /** This process, as the others know it. */
   private readonly processId = randomUUID();
   private readonly peerPresence = new PeerPresence();
+  private lastPresenceCheck = Date.now();
   private readonly peerCheck?: NodeJS.Timeout;
   private readonly options: HubOptions;
   private readonly sessionSweep: NodeJS.Timeout;
@@ -318,15 +324,19 @@ export class CollabHub {
   }
 
   /**
-   * Withdraws, from the rooms here, the presence relayed by processes that are gone: asked once
-   * the adapter counts fewer of them, every process still there answers with its id.
+   * Withdraws, from the rooms here, the presence relayed by processes that are gone: every process
+   * still there answers with its id. Only those asked about are judged by the answers: one that
+   * relays its first presence meanwhile may have started after the question.
    */
   private withdrawGonePeers(): void {
-    if (this.peerPresence.processes === 0) return;
+    this.lastPresenceCheck = Date.now();
+    const asked = this.peerPresence.processIds();
+    if (!asked.length) return;
     this.askPeers<string>('processes', [], (err, alive) => {
       // One that did not answer may still be there.
       if (err) return;
-      for (const presence of this.peerPresence.withdrawAllBut(alive)) this.relayAwareness(presence);
+      const gone = asked.filter((processId) => !alive.includes(processId));
+      for (const presence of this.peerPresence.withdraw(gone)) this.relayAwareness(presence);
     });
   }
 
@@ -620,7 +630,7 @@ export class CollabHub {
     const shrank = count < this.peerCount;
     this.peerCount = count;
     if (grew) this.syncWithPeers();
-    if (shrank) this.withdrawGonePeers();
+    if (shrank || Date.now() - this.lastPresenceCheck >= this.options.presenceCheckMs) this.withdrawGonePeers();
   }
 
   /** Asks the others for what the rooms (every open one by default) lack, or answers their asking. */

@@ -25,18 +25,17 @@ export class PeerPresence {
     }
   }
 
-  get processes(): number {
-    return this.byProcess.size;
+  /** The processes whose presence is held here. */
+  processIds(): string[] {
+    return [...this.byProcess.keys()];
   }
 
-  /** Forgets every process but `alive`; returns what they had here, each with `state: null`. */
-  withdrawAllBut(alive: string[]): Presence[] {
-    const withdrawn: Presence[] = [];
-    for (const [processId, known] of this.byProcess) {
-      if (alive.includes(processId)) continue;
+  /** Forgets what these processes relayed here; returns it, each with `state: null`. */
+  withdraw(processIds: string[]): Presence[] {
+    return processIds.flatMap((processId) => {
+      const known = this.byProcess.get(processId);
       this.byProcess.delete(processId);
-      for (const presence of known.values()) withdrawn.push({ ...presence, state: null });
-    }
-    return withdrawn;
+      return [...(known?.values() ?? [])].map((presence) => ({ ...presence, state: null }));
+    });
   }
 }
