@@ -308,6 +308,62 @@ describe('versions from live edits', () => {
     }
   });
 
+  /** Holds rooms' documents unread (their table locked, as a slow database would) until `release`. */
+  async function holdDocumentReads(server: TestApp) {
+    const lock = new pg.Client({ connectionString: server.databaseUrl });
+    await lock.connect();
+    await lock.query('begin');
+    await lock.query('lock table event_document in access exclusive mode');
+    return {
+      waiting: () => waitUntil(async () => ((await lock.query('select 1 from pg_locks where not granted')).rowCount ?? 0) > 0, 'a document read to wait'),
+      async release() {
+        await lock.query('commit');
+        await lock.end();
+      },
+    };
+  }
+
+  it('keeps out a socket that disconnects while its join is checked, and unloads the room it opened', async () => {
+    const quick = await startTestApp({ COLLAB_IDLE_UNLOAD_MS: '200' });
+    try {
+      const user = await createUser(quick.api, 'leaver');
+      const id = await createEvent(quick.api, user);
+      const client = await CollabClient.connect(quick.baseUrl, user.token);
+      clients.push(client);
+      const held = await holdDocumentReads(quick);
+      client.socket.emit('join', { event_id: id }, () => undefined);
+      await held.waiting();
+      client.socket.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 200)); // for the server to see it go
+      await held.release();
+      await waitUntil(async () => quick.hub.openRooms === 1, 'the document to be read');
+      // Nobody is in the room, so it leaves memory as after any last leave.
+      await waitUntil(async () => quick.hub.openRooms === 0, 'the empty room to be unloaded', 3_000);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('refuses a join when access is revoked while it is checked', async () => {
+    const quick = await startTestApp();
+    try {
+      const [eventOwner, guest] = [await createUser(quick.api, 'owner'), await createUser(quick.api, 'guest')];
+      const id = await createEvent(quick.api, eventOwner);
+      await share(quick.api, eventOwner, id, guest, 'viewer');
+      const client = await CollabClient.connect(quick.baseUrl, guest.token);
+      clients.push(client);
+      const held = await holdDocumentReads(quick);
+      const joined = client.socket.emitWithAck('join', { event_id: id });
+      // The join has found the guest a viewer and is reading the document when the owner revokes.
+      await held.waiting();
+      expect((await quick.api.delete(`/events/${id}/permissions/${guest.id}`, { token: eventOwner.token })).status).toBe(204);
+      await held.release();
+      expect(await joined).toMatchObject({ error: { code: 'not_found' } });
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('saves and unloads the document when the last one in the room loses access, as when they leave', async () => {
     const quick = await startTestApp({ COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000', COLLAB_IDLE_UNLOAD_MS: '200' });
     try {

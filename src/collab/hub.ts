@@ -14,7 +14,7 @@ import { isUnreachable } from '../db/unreachable';
 import { AppError, Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
 import { parse } from '../http/validation';
-import { hasRole } from '../permissions/access';
+import { hasRole, type Access } from '../permissions/access';
 import {
   AuthPayload,
   AwarenessPayload,
@@ -121,6 +121,8 @@ export class CollabHub {
   /** This process, as the others know it. */
   private readonly processId = randomUUID();
   private readonly peerPresence = new PeerPresence();
+  /** Role changes, removals and deletions heard so far, for joins checked while one landed. */
+  private accessNotices = 0;
   private lastPresenceCheck = Date.now();
   private readonly peerCheck?: NodeJS.Timeout;
   private readonly options: HubOptions;
@@ -277,8 +279,9 @@ export class CollabHub {
         throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
       }
     }
-    const { role, version } = await this.deps.services.permissions.access(socket.data.caller.id, eventId);
-    const room = await this.openRoom(eventId);
+    const { role, version, room } = await this.admit(socket, eventId);
+    // Gone while it was checked: 'disconnect' found it in no room, so it must not enter this one.
+    if (socket.disconnected) throw new AppError(409, 'disconnected', 'The socket disconnected during its join');
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
     socket.data.joined.add(eventId);
@@ -287,6 +290,19 @@ export class CollabHub {
     // After the ack, which goes out as this returns: the newcomer learns who is here once it is in.
     setImmediate(() => this.sendPresence(socket, eventId));
     return { role, version, state, state_vector: room.stateVector() };
+  }
+
+  /**
+   * Checks the caller's access and opens the event's room. A role change, removal or deletion that
+   * lands meanwhile would miss the socket, not yet a member, so then the checks are made again.
+   */
+  private async admit(socket: CollabSocket, eventId: number): Promise<Access & { room: Room }> {
+    for (;;) {
+      const noticesBefore = this.accessNotices;
+      const access = await this.deps.services.permissions.access(socket.data.caller.id, eventId);
+      const room = await this.openRoom(eventId);
+      if (this.accessNotices === noticesBefore) return { ...access, room };
+    }
   }
 
   /**
@@ -430,6 +446,8 @@ export class CollabHub {
     const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.checkpoint(due));
     for (const update of arrived) room.applyAcceptedUpdate(update);
     this.rooms.set(eventId, room);
+    // Empty until a join adds its socket, and unloaded if none does (it failed, or the socket left).
+    room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room));
     // An update relayed before it was stored may have passed while the document was read.
     this.syncWithPeers([room]);
     return room;
@@ -558,6 +576,7 @@ export class CollabHub {
 
   private applyNotice(notice: FeedNotice): void {
     if (notice.kind === 'sessionsEnded') return this.closeSessions(notice.sessionIds);
+    if (notice.kind !== 'committed') this.accessNotices += 1;
     const eventId = notice.kind === 'committed' ? notice.change.eventId : notice.eventId;
     const update = notice.kind === 'committed' ? notice.change.update : null;
     const room = update ? this.applyAccepted(eventId, update) : this.rooms.get(eventId);
