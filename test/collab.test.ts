@@ -344,6 +344,26 @@ describe('versions from live edits', () => {
     }
   });
 
+  it('cancels a join when the socket leaves the event while the join is checked', async () => {
+    const quick = await startTestApp({ COLLAB_IDLE_UNLOAD_MS: '200' });
+    try {
+      const user = await createUser(quick.api, 'hasty');
+      const id = await createEvent(quick.api, user);
+      const client = await CollabClient.connect(quick.baseUrl, user.token);
+      clients.push(client);
+      const held = await holdDocumentReads(quick);
+      const joined = client.socket.emitWithAck('join', { event_id: id });
+      await held.waiting();
+      // Answered before the join: the client asked in this order, and must not end up in the room.
+      expect(await client.socket.emitWithAck('leave', { event_id: id })).toEqual({ ok: true });
+      await held.release();
+      expect(await joined).toMatchObject({ error: { code: 'join_cancelled' } });
+      await waitUntil(async () => quick.hub.openRooms === 0, 'the empty room to be unloaded', 3_000);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('refuses a join when access is revoked while it is checked', async () => {
     const quick = await startTestApp();
     try {

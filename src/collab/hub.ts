@@ -90,6 +90,8 @@ interface SocketData {
   caller: Caller;
   /** The events this socket has joined. */
   joined: Set<number>;
+  /** Joins still being checked, by event: a leave meanwhile removes its entry, cancelling it. */
+  joining: Map<number, symbol>;
   /**
    * Its presence in each event, as last announced. Held here, in memory only, so that a newcomer
    * gets everyone's at once (other processes answer for theirs) rather than each member answering
@@ -161,6 +163,7 @@ export class CollabHub {
         (caller) => {
           socket.data.caller = caller;
           socket.data.joined = new Set();
+          socket.data.joining = new Map();
           socket.data.presence = {};
           next();
         },
@@ -238,6 +241,7 @@ export class CollabHub {
 
     handle('join', JoinPayload, (payload) => this.join(socket, payload.event_id, payload.state_vector));
     handle('leave', LeavePayload, async (payload) => {
+      socket.data.joining.delete(payload.event_id);
       this.leave(socket, payload.event_id);
       return { ok: true as const };
     });
@@ -279,9 +283,15 @@ export class CollabHub {
         throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
       }
     }
-    const { role, version, room } = await this.admit(socket, eventId);
-    // Gone while it was checked: 'disconnect' found it in no room, so it must not enter this one.
-    if (socket.disconnected) throw new AppError(409, 'disconnected', 'The socket disconnected during its join');
+    const attempt = Symbol(`join ${eventId}`);
+    socket.data.joining.set(eventId, attempt);
+    let wanted = false;
+    const { role, version, room } = await this.admit(socket, eventId).finally(() => {
+      wanted = socket.data.joining.get(eventId) === attempt;
+      if (wanted) socket.data.joining.delete(eventId);
+    });
+    // Left or gone while it was checked: the leave or 'disconnect' found it in no room, so it must not enter this one.
+    if (!wanted || socket.disconnected) throw new AppError(409, 'join_cancelled', 'The join was cancelled by a leave or a disconnect');
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
     socket.data.joined.add(eventId);

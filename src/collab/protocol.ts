@@ -105,7 +105,7 @@ Requests with an ack answer with their result or \`{error: {code, message, detai
 | \`update {event_id, update}\` (binary Yjs update; editors and owners) | \`{ok: true}\` once stored in PostgreSQL |
 | \`awareness {event_id, state}\` (presence, JSON; held in memory while in the room, sent to those who join later, never stored) | - |
 | \`checkpoint {event_id, description?}\` | \`{version}\`: the new version number, or null if nothing changed |
-| \`leave {event_id}\` | \`{ok: true}\` |
+| \`leave {event_id}\` | \`{ok: true}\`; a join of the event still being checked is cancelled (its ack: \`join_cancelled\`) |
 | \`auth {token}\` (a fresh access token, same user) | \`{expires_at}\` |
 
 | server -> client | when |
