@@ -361,6 +361,36 @@ describe('a process alone', () => {
   });
 });
 
+describe('updates from another process', () => {
+  it('reach the sockets here once, with nothing they already have', async () => {
+    const a = await server();
+    const peer = await PeerOnTheWire.listen(database.url);
+    try {
+      const owner = await createUser(api(a), 'owner');
+      const id = await createEvent(api(a), owner, { description: '' });
+      const client = await connect(a, owner);
+      await client.join(id);
+      // An edit made in another process, on its copy of the document.
+      const copy = new Y.Doc();
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(client.doc(id)));
+      let edit: Uint8Array | undefined;
+      copy.on('update', (update: Uint8Array) => (edit = update));
+      (copy.getMap('event').get('description') as Y.Text).insert(0, 'elsewhere');
+      const encoded = Buffer.from(edit!).toString('base64');
+      // It comes as a relay, then again inside a sync answer, which also repeats the whole document.
+      await peer.emit('doc-updates', [[id, encoded]]);
+      await peer.emit('doc-updates', [[id, Buffer.from(Y.encodeStateAsUpdate(copy)).toString('base64')]]);
+      await client.waitFor(() => client.text(id, 'description').toString() === 'elsewhere', 'the edit');
+      // A REST write after both: its update is the next the client gets, so none came in between.
+      await api(a).put(`/events/${id}`, { title: 'After' }, { token: owner.token });
+      await client.waitFor(() => client.text(id, 'title').toString() === 'After', 'the REST write');
+      expect(client.received.filter((r) => r.event === 'update')).toHaveLength(2);
+    } finally {
+      await peer.close();
+    }
+  });
+});
+
 describe('a process that died as another started', () => {
   it('has its presence withdrawn by the periodic check, though the count of processes never dropped', async () => {
     const a = await server({ COLLAB_PRESENCE_CHECK_MS: '500' });

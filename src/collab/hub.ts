@@ -465,13 +465,13 @@ export class CollabHub {
 
   /**
    * An update accepted elsewhere (another process, a REST write) reaches this process's copy of
-   * the document, even one still loading. Returns the room if it is open.
+   * the document, even one still loading. Returns the room if it is open, and what the update
+   * changed in it, which is what its sockets lack.
    */
-  private applyAccepted(eventId: number, update: Uint8Array): Room | undefined {
+  private applyAccepted(eventId: number, update: Uint8Array): { room?: Room; changed: Uint8Array | null } {
     const room = this.rooms.get(eventId);
-    if (room) room.applyAcceptedUpdate(update);
-    else this.loading.get(eventId)?.arrived.push(update);
-    return room;
+    if (!room) this.loading.get(eventId)?.arrived.push(update);
+    return { room, changed: room?.mergeAcceptedUpdate(update) ?? null };
   }
 
   /** Folds this process's stored edits into a version, if they changed anything. */
@@ -526,9 +526,8 @@ export class CollabHub {
     };
     // Each update on its own, so one that fails does not hold back the others of its batch.
     const applyPeerUpdate = guarded((eventId: number, encoded: string) => {
-      const update = fromBase64(encoded);
-      const room = this.applyAccepted(eventId, update);
-      if (room) this.sendUpdate(room, update);
+      const { room, changed } = this.applyAccepted(eventId, fromBase64(encoded));
+      if (room && changed) this.sendUpdate(room, changed);
     });
     this.nsp.on(
       'doc-updates',
@@ -589,12 +588,12 @@ export class CollabHub {
     if (notice.kind !== 'committed') this.accessNotices += 1;
     const eventId = notice.kind === 'committed' ? notice.change.eventId : notice.eventId;
     const update = notice.kind === 'committed' ? notice.change.update : null;
-    const room = update ? this.applyAccepted(eventId, update) : this.rooms.get(eventId);
+    const { room, changed } = update ? this.applyAccepted(eventId, update) : { room: this.rooms.get(eventId), changed: null };
     if (!room) return;
     const channel = this.nsp.local.to(room.channel);
     switch (notice.kind) {
       case 'committed': {
-        if (update) this.sendUpdate(room, update);
+        if (changed) this.sendUpdate(room, changed);
         if (notice.change.version) channel.emit('version', { event_id: room.eventId, ...notice.change.version });
         return;
       }

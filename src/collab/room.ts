@@ -144,6 +144,25 @@ export class Room {
     Y.applyUpdate(this.doc, update);
   }
 
+  /**
+   * Applies an update accepted elsewhere and returns what it changed here, as an update: null if
+   * nothing (it repeated what is here, or waits for changes that are not), and with any earlier
+   * changes it completed. Sync answers between processes repeat much of what each already has.
+   */
+  mergeAcceptedUpdate(update: Uint8Array): Uint8Array | null {
+    let changed: Uint8Array | null = null;
+    const note = (effect: Uint8Array) => {
+      changed = effect;
+    };
+    this.doc.on('update', note);
+    try {
+      Y.applyUpdate(this.doc, update);
+    } finally {
+      this.doc.off('update', note);
+    }
+    return changed;
+  }
+
   encodeState(clientStateVector?: Uint8Array): Uint8Array {
     return Y.encodeStateAsUpdate(this.doc, clientStateVector);
   }
