@@ -90,8 +90,8 @@ interface SocketData {
   caller: Caller;
   /** The events this socket has joined. */
   joined: Set<number>;
-  /** Joins still being checked, by event: a leave meanwhile removes its entry, cancelling it. */
-  joining: Map<number, symbol>;
+  /** Joins still being checked: a leave of their event meanwhile cancels them. */
+  joining: Set<{ eventId: number; cancelled: boolean }>;
   /**
    * Its presence in each event, as last announced. Held here, in memory only, so that a newcomer
    * gets everyone's at once (other processes answer for theirs) rather than each member answering
@@ -163,7 +163,7 @@ export class CollabHub {
         (caller) => {
           socket.data.caller = caller;
           socket.data.joined = new Set();
-          socket.data.joining = new Map();
+          socket.data.joining = new Set();
           socket.data.presence = {};
           next();
         },
@@ -241,7 +241,7 @@ export class CollabHub {
 
     handle('join', JoinPayload, (payload) => this.join(socket, payload.event_id, payload.state_vector));
     handle('leave', LeavePayload, async (payload) => {
-      socket.data.joining.delete(payload.event_id);
+      for (const attempt of socket.data.joining) if (attempt.eventId === payload.event_id) attempt.cancelled = true;
       this.leave(socket, payload.event_id);
       return { ok: true as const };
     });
@@ -283,15 +283,11 @@ export class CollabHub {
         throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
       }
     }
-    const attempt = Symbol(`join ${eventId}`);
-    socket.data.joining.set(eventId, attempt);
-    let wanted = false;
-    const { role, version, room } = await this.admit(socket, eventId).finally(() => {
-      wanted = socket.data.joining.get(eventId) === attempt;
-      if (wanted) socket.data.joining.delete(eventId);
-    });
+    const attempt = { eventId, cancelled: false };
+    socket.data.joining.add(attempt);
+    const { role, version, room } = await this.admit(socket, eventId).finally(() => socket.data.joining.delete(attempt));
     // Left or gone while it was checked: the leave or 'disconnect' found it in no room, so it must not enter this one.
-    if (!wanted || socket.disconnected) throw new AppError(409, 'join_cancelled', 'The join was cancelled by a leave or a disconnect');
+    if (attempt.cancelled || socket.disconnected) throw new AppError(409, 'join_cancelled', 'The join was cancelled by a leave or a disconnect');
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
     socket.data.joined.add(eventId);
