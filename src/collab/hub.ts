@@ -90,14 +90,20 @@ interface SocketData {
   caller: Caller;
   /** The events this socket has joined. */
   joined: Set<number>;
-  /** Joins still being checked: a leave of their event meanwhile cancels them. */
-  joining: Set<{ eventId: number; cancelled: boolean }>;
   /**
    * Its presence in each event, as last announced. Held here, in memory only, so that a newcomer
    * gets everyone's at once (other processes answer for theirs) rather than each member answering
    * each newcomer, which grows with the square of the room.
    */
   presence: Record<number, Record<string, unknown>>;
+}
+
+/** A join whose checks are running: a change of access meanwhile has them made again, a leave cancels it. */
+interface JoinAttempt {
+  socket: CollabSocket;
+  eventId: number;
+  accessChanged: boolean;
+  cancelled: boolean;
 }
 
 type CollabNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, PeerEvents, SocketData>;
@@ -123,8 +129,7 @@ export class CollabHub {
   /** This process, as the others know it. */
   private readonly processId = randomUUID();
   private readonly peerPresence = new PeerPresence();
-  /** Role changes, removals and deletions heard so far, for joins checked while one landed. */
-  private accessNotices = 0;
+  private readonly joinsBeingChecked = new Set<JoinAttempt>();
   private lastPresenceCheck = Date.now();
   private readonly peerCheck?: NodeJS.Timeout;
   private readonly options: HubOptions;
@@ -163,7 +168,6 @@ export class CollabHub {
         (caller) => {
           socket.data.caller = caller;
           socket.data.joined = new Set();
-          socket.data.joining = new Set();
           socket.data.presence = {};
           next();
         },
@@ -241,7 +245,7 @@ export class CollabHub {
 
     handle('join', JoinPayload, (payload) => this.join(socket, payload.event_id, payload.state_vector));
     handle('leave', LeavePayload, async (payload) => {
-      for (const attempt of socket.data.joining) if (attempt.eventId === payload.event_id) attempt.cancelled = true;
+      for (const attempt of this.joinsBeingChecked) if (attempt.socket === socket && attempt.eventId === payload.event_id) attempt.cancelled = true;
       this.leave(socket, payload.event_id);
       return { ok: true as const };
     });
@@ -283,9 +287,9 @@ export class CollabHub {
         throw new AppError(422, 'validation_error', 'state_vector is not a Yjs state vector');
       }
     }
-    const attempt = { eventId, cancelled: false };
-    socket.data.joining.add(attempt);
-    const { role, version, room } = await this.admit(socket, eventId).finally(() => socket.data.joining.delete(attempt));
+    const attempt: JoinAttempt = { socket, eventId, accessChanged: false, cancelled: false };
+    this.joinsBeingChecked.add(attempt);
+    const { role, version, room } = await this.admit(attempt).finally(() => this.joinsBeingChecked.delete(attempt));
     // Left or gone while it was checked: the leave or 'disconnect' found it in no room, so it must not enter this one.
     if (attempt.cancelled || socket.disconnected) throw new AppError(409, 'join_cancelled', 'The join was cancelled by a leave or a disconnect');
     room.cancelUnload();
@@ -302,12 +306,12 @@ export class CollabHub {
    * Checks the caller's access and opens the event's room. A role change, removal or deletion that
    * lands meanwhile would miss the socket, not yet a member, so then the checks are made again.
    */
-  private async admit(socket: CollabSocket, eventId: number): Promise<Access & { room: Room }> {
+  private async admit(attempt: JoinAttempt): Promise<Access & { room: Room }> {
     for (;;) {
-      const noticesBefore = this.accessNotices;
-      const access = await this.deps.services.permissions.access(socket.data.caller.id, eventId);
-      const room = await this.openRoom(eventId);
-      if (this.accessNotices === noticesBefore) return { ...access, room };
+      attempt.accessChanged = false;
+      const access = await this.deps.services.permissions.access(attempt.socket.data.caller.id, attempt.eventId);
+      const room = await this.openRoom(attempt.eventId);
+      if (!attempt.accessChanged) return { ...access, room };
     }
   }
 
@@ -581,8 +585,10 @@ export class CollabHub {
 
   private applyNotice(notice: FeedNotice): void {
     if (notice.kind === 'sessionsEnded') return this.closeSessions(notice.sessionIds);
-    if (notice.kind !== 'committed') this.accessNotices += 1;
     const eventId = notice.kind === 'committed' ? notice.change.eventId : notice.eventId;
+    if (notice.kind !== 'committed') {
+      for (const attempt of this.joinsBeingChecked) if (attempt.eventId === eventId) attempt.accessChanged = true;
+    }
     const update = notice.kind === 'committed' ? notice.change.update : null;
     const { room, changed } = update ? this.applyAccepted(eventId, update) : { room: this.rooms.get(eventId), changed: null };
     if (!room) return;
