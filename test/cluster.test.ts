@@ -22,6 +22,7 @@ const JWT_SECRET = 'cluster-test-secret-long-enough-for-production';
 let database: TestDatabase;
 const processes: ServerProcess[] = [];
 const clients: CollabClient[] = [];
+const peers: PeerOnTheWire[] = [];
 
 beforeAll(async () => {
   buildServer();
@@ -29,6 +30,7 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
+  await Promise.all(peers.splice(0).map((peer) => peer.close()));
   await Promise.all(processes.splice(0).map((server) => server.stop()));
 });
 afterAll(() => database?.drop());
@@ -46,6 +48,23 @@ async function connect(on: ServerProcess, user: TestUser): Promise<CollabClient>
 }
 
 const api = (on: ServerProcess) => new Api(`${on.url}/api/v1`);
+
+async function listenAsPeer(): Promise<PeerOnTheWire> {
+  const peer = await PeerOnTheWire.listen(database.url);
+  peers.push(peer);
+  return peer;
+}
+
+/** A process with the owner of an event (description '') in its room, and the test as another process. */
+async function ownerBesidePeer(env: Record<string, string> = {}) {
+  const a = await server(env);
+  const peer = await listenAsPeer();
+  const owner = await createUser(api(a), 'owner');
+  const id = await createEvent(api(a), owner, { description: '' });
+  const client = await connect(a, owner);
+  await client.join(id);
+  return { a, peer, owner, id, client };
+}
 
 /** Closes every process's connection for hearing the others, and returns once they are gone. */
 type DropListeners = () => Promise<void>;
@@ -305,118 +324,91 @@ const SERVER_SIDE_EMIT_RESPONSE = 10;
 
 describe('a process alone', () => {
   it('relays no edits until another process appears, then syncs its open documents with it', async () => {
-    const a = await server();
-    const peer = await PeerOnTheWire.listen(database.url);
-    try {
-      const owner = await createUser(api(a), 'owner');
-      const id = await createEvent(api(a), owner, { description: '' });
-      const client = await connect(a, owner);
-      await client.join(id);
-      // Opening a document asks the others for what it lacks, whether or not there are any.
-      const [asked, answer] = await peer.next('doc-sync');
-      expect(asked.map(([eventId]: [number]) => eventId)).toEqual([id]);
-      expect(answer).toBe(false);
+    const { a, peer, owner, id, client } = await ownerBesidePeer();
+    // Opening a document asks the others for what it lacks, whether or not there are any.
+    const [asked, answer] = await peer.next('doc-sync');
+    expect(asked.map(([eventId]: [number]) => eventId)).toEqual([id]);
+    expect(answer).toBe(false);
 
-      expect(await client.edit(id, (map) => (map.get('description') as Y.Text).insert(0, 'alone'))).toEqual({ ok: true });
-      client.socket.emit('awareness', { event_id: id, state: { field: 'description' } });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(peer.sent('doc-updates')).toBe(0);
-      expect(peer.sent('awareness')).toBe(0);
+    expect(await client.edit(id, (map) => (map.get('description') as Y.Text).insert(0, 'alone'))).toEqual({ ok: true });
+    client.socket.emit('awareness', { event_id: id, state: { field: 'description' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(peer.sent('doc-updates')).toBe(0);
+    expect(peer.sent('awareness')).toBe(0);
 
-      // Another process appears: within a second, the open document is offered to it.
-      await peer.announce();
-      const [offered, offerIsAnswer] = await peer.next('doc-sync');
-      expect(offered.map(([eventId]: [number]) => eventId)).toEqual([id]);
-      expect(offerIsAnswer).toBe(false);
+    // Another process appears: within a second, the open document is offered to it.
+    await peer.announce();
+    const [offered, offerIsAnswer] = await peer.next('doc-sync');
+    expect(offered.map(([eventId]: [number]) => eventId)).toEqual([id]);
+    expect(offerIsAnswer).toBe(false);
 
-      // Asked for everything, the process answers with the edit it made alone, and asks back.
-      await peer.emit('doc-sync', [[id, Buffer.from(Y.encodeStateVector(new Y.Doc())).toString('base64')]], false);
-      const [[[answeredId, update]]] = await peer.next('doc-updates');
-      expect(answeredId).toBe(id);
-      const copy = new Y.Doc();
-      Y.applyUpdate(copy, Buffer.from(update, 'base64'));
-      expect(copy.getMap('event').get('description')!.toString()).toBe('alone');
-      expect((await peer.next('doc-sync'))[1]).toBe(true);
+    // Asked for everything, the process answers with the edit it made alone, and asks back.
+    await peer.emit('doc-sync', [[id, Buffer.from(Y.encodeStateVector(new Y.Doc())).toString('base64')]], false);
+    const [[[answeredId, update]]] = await peer.next('doc-updates');
+    expect(answeredId).toBe(id);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Buffer.from(update, 'base64'));
+    expect(copy.getMap('event').get('description')!.toString()).toBe('alone');
+    expect((await peer.next('doc-sync'))[1]).toBe(true);
 
-      // From now on, edits are relayed as they are made.
-      expect(await client.edit(id, (map) => (map.get('description') as Y.Text).insert(5, ', then not'))).toEqual({ ok: true });
-      const [[[relayedId, relayed]]] = await peer.next('doc-updates');
-      expect(relayedId).toBe(id);
-      Y.applyUpdate(copy, Buffer.from(relayed, 'base64'));
-      expect(copy.getMap('event').get('description')!.toString()).toBe('alone, then not');
-      client.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
-      expect(await peer.next('awareness')).toEqual([expect.objectContaining({ event_id: id, state: { field: 'title' } }), expect.any(String)]);
+    // From now on, edits are relayed as they are made.
+    expect(await client.edit(id, (map) => (map.get('description') as Y.Text).insert(5, ', then not'))).toEqual({ ok: true });
+    const [[[relayedId, relayed]]] = await peer.next('doc-updates');
+    expect(relayedId).toBe(id);
+    Y.applyUpdate(copy, Buffer.from(relayed, 'base64'));
+    expect(copy.getMap('event').get('description')!.toString()).toBe('alone, then not');
+    client.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
+    expect(await peer.next('awareness')).toEqual([expect.objectContaining({ event_id: id, state: { field: 'title' } }), expect.any(String)]);
 
-      // A newcomer learns at once who is here in this process, though the other never answers
-      // the question of who is there (the adapter would wait 5 s for it). The question names the
-      // event and nothing more.
-      const newcomer = await connect(a, owner);
-      await newcomer.join(id);
-      expect(await peer.next('presence')).toEqual([id]);
-      const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence', 2_000);
-      expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: client.socket.id, state: { field: 'title' } });
-    } finally {
-      await peer.close();
-    }
+    // A newcomer learns at once who is here in this process, though the other never answers
+    // the question of who is there (the adapter would wait 5 s for it). The question names the
+    // event and nothing more.
+    const newcomer = await connect(a, owner);
+    await newcomer.join(id);
+    expect(await peer.next('presence')).toEqual([id]);
+    const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence', 2_000);
+    expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: client.socket.id, state: { field: 'title' } });
   });
 });
 
 describe('updates from another process', () => {
   it('reach the sockets here once, with nothing they already have', async () => {
-    const a = await server();
-    const peer = await PeerOnTheWire.listen(database.url);
-    try {
-      const owner = await createUser(api(a), 'owner');
-      const id = await createEvent(api(a), owner, { description: '' });
-      const client = await connect(a, owner);
-      await client.join(id);
-      // An edit made in another process, on its copy of the document.
-      const copy = new Y.Doc();
-      Y.applyUpdate(copy, Y.encodeStateAsUpdate(client.doc(id)));
-      let edit: Uint8Array | undefined;
-      copy.on('update', (update: Uint8Array) => (edit = update));
-      (copy.getMap('event').get('description') as Y.Text).insert(0, 'elsewhere');
-      const encoded = Buffer.from(edit!).toString('base64');
-      // It comes as a relay, then again inside a sync answer, which also repeats the whole document.
-      await peer.emit('doc-updates', [[id, encoded]]);
-      await peer.emit('doc-updates', [[id, Buffer.from(Y.encodeStateAsUpdate(copy)).toString('base64')]]);
-      await client.waitFor(() => client.text(id, 'description').toString() === 'elsewhere', 'the edit');
-      // A REST write after both: its update is the next the client gets, so none came in between.
-      await api(a).put(`/events/${id}`, { title: 'After' }, { token: owner.token });
-      await client.waitFor(() => client.text(id, 'title').toString() === 'After', 'the REST write');
-      expect(client.received.filter((r) => r.event === 'update')).toHaveLength(2);
-    } finally {
-      await peer.close();
-    }
+    const { a, peer, owner, id, client } = await ownerBesidePeer();
+    // An edit made in another process, on its copy of the document.
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(client.doc(id)));
+    let edit: Uint8Array | undefined;
+    copy.on('update', (update: Uint8Array) => (edit = update));
+    (copy.getMap('event').get('description') as Y.Text).insert(0, 'elsewhere');
+    const encoded = Buffer.from(edit!).toString('base64');
+    // It comes as a relay, then again inside a sync answer, which also repeats the whole document.
+    await peer.emit('doc-updates', [[id, encoded]]);
+    await peer.emit('doc-updates', [[id, Buffer.from(Y.encodeStateAsUpdate(copy)).toString('base64')]]);
+    await client.waitFor(() => client.text(id, 'description').toString() === 'elsewhere', 'the edit');
+    // A REST write after both: its update is the next the client gets, so none came in between.
+    await api(a).put(`/events/${id}`, { title: 'After' }, { token: owner.token });
+    await client.waitFor(() => client.text(id, 'title').toString() === 'After', 'the REST write');
+    expect(client.received.filter((r) => r.event === 'update')).toHaveLength(2);
   });
 });
 
 describe('a process that died as another started', () => {
   it('has its presence withdrawn by the periodic check, though the count of processes never dropped', async () => {
-    const a = await server({ COLLAB_PRESENCE_CHECK_MS: '500' });
-    const peer = await PeerOnTheWire.listen(database.url);
-    try {
-      const owner = await createUser(api(a), 'owner');
-      const id = await createEvent(api(a), owner);
-      const client = await connect(a, owner);
-      await client.join(id);
-      await peer.announce();
-      // The peer relays the presence of a connection on a process of its own...
-      const ghost = { event_id: id, user: { id: owner.id, username: owner.username }, connection: 'on-the-dead-process', state: { field: 'title' } };
-      const shown = client.next('awareness');
-      await peer.emit('awareness', ghost, 'dead-process');
-      expect(await shown).toEqual(ghost);
-      // ...which then dies, and a successor takes its place: still one other process, so the
-      // adapter's count never drops. Only asking which processes are there finds the dead one.
-      const replaced = Date.now();
-      peer.answer('processes', 'successor-process');
-      const withdrawn = await client.next('awareness', (payload) => payload.state === null);
-      expect(withdrawn).toEqual({ ...ghost, state: null });
-      // Well before the adapter would count the silent peer gone (10 s).
-      expect(Date.now() - replaced).toBeLessThan(3_000);
-    } finally {
-      await peer.close();
-    }
+    const { peer, owner, id, client } = await ownerBesidePeer({ COLLAB_PRESENCE_CHECK_MS: '500' });
+    await peer.announce();
+    // The peer relays the presence of a connection on a process of its own...
+    const ghost = { event_id: id, user: { id: owner.id, username: owner.username }, connection: 'on-the-dead-process', state: { field: 'title' } };
+    const shown = client.next('awareness');
+    await peer.emit('awareness', ghost, 'dead-process');
+    expect(await shown).toEqual(ghost);
+    // ...which then dies, and a successor takes its place: still one other process, so the
+    // adapter's count never drops. Only asking which processes are there finds the dead one.
+    const replaced = Date.now();
+    peer.answer('processes', 'successor-process');
+    const withdrawn = await client.next('awareness', (payload) => payload.state === null);
+    expect(withdrawn).toEqual({ ...ghost, state: null });
+    // Well before the adapter would count the silent peer gone (10 s).
+    expect(Date.now() - replaced).toBeLessThan(3_000);
   });
 });
 
@@ -429,21 +421,17 @@ describe('a process that does not answer', () => {
     const onB = await connect(b, owner);
     await onB.join(id);
     onB.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
-    const peer = await PeerOnTheWire.listen(database.url);
-    try {
-      // A third process the adapter knows of, which never answers anything.
-      await peer.announce();
-      const newcomer = await connect(a, viewer);
-      const joined = Date.now();
-      await newcomer.join(id);
-      expect(await peer.next('presence')).toEqual([id]);
-      const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence from B', 8_000);
-      expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: onB.socket.id, state: { field: 'title' } });
-      // It came with the adapter's timeout (5 s): A waited for the silent process, then kept B's answer.
-      expect(Date.now() - joined).toBeGreaterThanOrEqual(4_500);
-    } finally {
-      await peer.close();
-    }
+    const peer = await listenAsPeer();
+    // A third process the adapter knows of, which never answers anything.
+    await peer.announce();
+    const newcomer = await connect(a, viewer);
+    const joined = Date.now();
+    await newcomer.join(id);
+    expect(await peer.next('presence')).toEqual([id]);
+    const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence from B', 8_000);
+    expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: onB.socket.id, state: { field: 'title' } });
+    // It came with the adapter's timeout (5 s): A waited for the silent process, then kept B's answer.
+    expect(Date.now() - joined).toBeGreaterThanOrEqual(4_500);
   }, 30_000);
 });
 

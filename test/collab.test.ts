@@ -323,13 +323,19 @@ describe('versions from live edits', () => {
     };
   }
 
-  it('keeps out a socket that disconnects while its join is checked, and unloads the room it opened', async () => {
+  /** A server that unloads empty rooms quickly, and a client of an event's owner, not yet joined. */
+  async function ownerOnQuickServer(name: string) {
     const quick = await startTestApp({ COLLAB_IDLE_UNLOAD_MS: '200' });
+    const user = await createUser(quick.api, name);
+    const id = await createEvent(quick.api, user);
+    const client = await CollabClient.connect(quick.baseUrl, user.token);
+    clients.push(client);
+    return { quick, id, client };
+  }
+
+  it('keeps out a socket that disconnects while its join is checked, and unloads the room it opened', async () => {
+    const { quick, id, client } = await ownerOnQuickServer('leaver');
     try {
-      const user = await createUser(quick.api, 'leaver');
-      const id = await createEvent(quick.api, user);
-      const client = await CollabClient.connect(quick.baseUrl, user.token);
-      clients.push(client);
       const held = await holdDocumentReads(quick);
       client.socket.emit('join', { event_id: id }, () => undefined);
       await held.waiting();
@@ -345,12 +351,8 @@ describe('versions from live edits', () => {
   });
 
   it('cancels a join when the socket leaves the event while the join is checked', async () => {
-    const quick = await startTestApp({ COLLAB_IDLE_UNLOAD_MS: '200' });
+    const { quick, id, client } = await ownerOnQuickServer('hasty');
     try {
-      const user = await createUser(quick.api, 'hasty');
-      const id = await createEvent(quick.api, user);
-      const client = await CollabClient.connect(quick.baseUrl, user.token);
-      clients.push(client);
       const held = await holdDocumentReads(quick);
       const joined = client.socket.emitWithAck('join', { event_id: id });
       await held.waiting();
