@@ -442,6 +442,11 @@ interface Result {
   updatesPerSecond: number;
   /** Server CPU time per update received, through the steady-typing phase. */
   cpuPerUpdateUs: number;
+  /**
+   * The client process's CPU time per delivery in that phase (editors' work included): what each
+   * server's wire format costs its readers, who share the 2 cores with it.
+   */
+  clientCpuPerDeliveryUs: number;
   /** The database's CPU time per update (all of PostgreSQL's processes), for servers that store them. */
   databaseCpuPerUpdateUs?: number;
   /** A viewer's connect-and-join time, all of a room's viewers joining at once. */
@@ -482,11 +487,14 @@ async function measure(target: Target, scenario: Scenario, databaseCpuMs?: () =>
     for (const room of rooms) room.ackLatencies.length = 0;
     recording = true;
     const cpuBefore = server.cpuMs();
+    const clientCpuBefore = process.cpuUsage();
     const databaseCpuBefore = target.storesUpdates ? databaseCpuMs?.() : undefined;
     await typeSteadily(rooms, scenario.rate, LATENCY_SECONDS);
     await waitFor(() => rooms.every((room) => room.viewersAt(room.sentAt.length)));
     const updates = Math.round(scenario.rate * LATENCY_SECONDS) * rooms.length;
     const cpuPerUpdateUs = ((server.cpuMs() - cpuBefore) * 1000) / updates;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const clientCpuPerDeliveryUs = (clientCpu.user + clientCpu.system) / latencies.length;
     const databaseCpuPerUpdateUs = databaseCpuBefore === undefined ? undefined : ((databaseCpuMs!() - databaseCpuBefore) * 1000) / updates;
     recording = false;
     const ackLatencies = rooms.flatMap((room) => room.ackLatencies);
@@ -509,6 +517,7 @@ async function measure(target: Target, scenario: Scenario, databaseCpuMs?: () =>
       ...(ackLatencies.length ? { ackP50: percentile(ackLatencies, 50), ackP99: percentile(ackLatencies, 99) } : {}),
       updatesPerSecond: (scenario.burst * scenario.rooms) / elapsed,
       cpuPerUpdateUs,
+      clientCpuPerDeliveryUs,
       ...(databaseCpuPerUpdateUs === undefined ? {} : { databaseCpuPerUpdateUs }),
       joinP50: percentile(joinLatencies, 50),
       joinP99: percentile(joinLatencies, 99),
@@ -546,6 +555,7 @@ function medians(results: Result[]): Result {
     ...(results[0].ackP50 === undefined ? {} : { ackP50: median((result) => result.ackP50), ackP99: median((result) => result.ackP99) }),
     updatesPerSecond: median((result) => result.updatesPerSecond),
     cpuPerUpdateUs: median((result) => result.cpuPerUpdateUs),
+    clientCpuPerDeliveryUs: median((result) => result.clientCpuPerDeliveryUs),
     ...(results[0].databaseCpuPerUpdateUs === undefined ? {} : { databaseCpuPerUpdateUs: median((result) => result.databaseCpuPerUpdateUs) }),
     joinP50: median((result) => result.joinP50),
     joinP99: median((result) => result.joinP99),
@@ -680,6 +690,7 @@ function compare(scenario: string, ours: Result, other: Result): string[] {
       : other.databaseCpuPerUpdateUs === undefined
         ? [`| ${scenario} | database CPU per update (µs), ours only | ${ours.databaseCpuPerUpdateUs.toFixed(0)} | - | - |`]
         : [row('database CPU per update (µs)', ours.databaseCpuPerUpdateUs, other.databaseCpuPerUpdateUs, 0)]),
+    row('client process CPU per delivery (µs)', ours.clientCpuPerDeliveryUs, other.clientCpuPerDeliveryUs, 1),
     row("viewer connect + join p50 (ms), the room's viewers at once", ours.joinP50, other.joinP50),
     row("viewer connect + join p99 (ms), the room's viewers at once", ours.joinP99, other.joinP99),
     row('server CPU per client joined (µs)', ours.cpuPerJoinUs, other.cpuPerJoinUs, 0),
