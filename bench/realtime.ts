@@ -32,26 +32,17 @@
  * BENCH_EXPLAIN traces each server's GC pauses and event-loop stalls (bench/server-trace.ts) and,
  * after each latency phase, tells how many of the deliveries behind the p99 waited through one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { startEmbeddedPostgres } from '../src/db/embedded';
 import type { Pause } from './server-trace';
+import { BASELINE_ROOT, ourApi, ROOT, spawnServer, startDatabase, startOurServer, type ServerProcess } from './servers';
 
-const ROOT = path.resolve(__dirname, '../..');
 
 interface Scenario {
   name: string;
@@ -70,88 +61,8 @@ const SCENARIOS: Scenario[] = [
   { name: '100x5', rooms: 100, viewersPerRoom: 4, rate: 5, burst: 50 },
 ];
 const LATENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const EXPLAIN = Boolean(process.env.BENCH_EXPLAIN);
-
-// ---------------------------------------------------------------------------------------------
-// Servers under test, each in its own process
-
-interface ServerProcess {
-  url: string;
-  pid: number;
-  rssMiB(): number;
-  /** CPU time (user + system) the process has used so far, in ms. */
-  cpuMs(): number;
-  /** The server's GC pauses and event-loop stalls so far (BENCH_EXPLAIN only). */
-  pauses?(): Pause[];
-  stop(): Promise<void>;
-}
-
-/** CPU time of a process, from fields 14 and 15 of /proc/<pid>/stat (clock ticks, 100 per second on Linux). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** CPU time of the embedded PostgreSQL: its postmaster and every process it started. */
-function postgresCpuMs(dataDir: string): number {
-  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = processCpuMs(postmaster);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent's pid.
-      if (Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === postmaster) total += processCpuMs(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return total;
-}
-
-function spawnServer(script: string, env: Record<string, string>, root = ROOT): Promise<ServerProcess> {
-  // BENCH_SERVER_FLAGS (e.g. --cpu-prof) are node flags for the servers only.
-  const flags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const traceFile = EXPLAIN ? path.join(tmpdir(), `neofi-bench-trace-${randomBytes(4).toString('hex')}.jsonl`) : undefined;
-  if (traceFile) flags.push('--require', path.join(__dirname, 'server-trace.js'));
-  const child: ChildProcess = spawn(process.execPath, [...flags, script], {
-    cwd: root,
-    env: { PATH: process.env.PATH, ...env, ...(traceFile ? { BENCH_TRACE_FILE: traceFile } : {}) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: { msg?: string; url?: string };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.msg !== 'listening') return;
-      resolve({
-        url: entry.url!,
-        pid: child.pid!,
-        rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
-        cpuMs: () => processCpuMs(child.pid!),
-        ...(traceFile && {
-          // 'a+' creates the file if the server has noted nothing yet.
-          pauses: () =>
-            readFileSync(traceFile, { encoding: 'utf8', flag: 'a+' })
-              .split('\n')
-              .filter(Boolean)
-              .map((line) => JSON.parse(line) as Pause),
-        }),
-        async stop() {
-          child.kill('SIGTERM');
-          await exited;
-          if (traceFile) rmSync(traceFile, { force: true });
-        },
-      });
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Clients: an editor typing one character per update, viewers recording when each arrives
@@ -302,7 +213,6 @@ const HOCUSPOCUS_AUTH = 2;
 
 class Ours implements Target {
   readonly storesUpdates = true;
-  private databaseUrl!: string;
   private editorToken!: string;
   private viewerToken!: string;
   private eventIds: number[] = [];
@@ -314,35 +224,12 @@ class Ours implements Target {
     private readonly root = ROOT,
   ) {}
 
-  async start(): Promise<ServerProcess> {
-    this.databaseUrl = await createDatabase(this.serverUrl);
-    return spawnServer('dist/src/server.js', {
-      NODE_ENV: 'production',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      DATABASE_URL: this.databaseUrl,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // info: the 'listening' line carries the URL.
-      LOG_LEVEL: 'info',
-      COLLAB_ADAPTER: process.env.BENCH_ADAPTER ?? 'postgres',
-    }, this.root);
+  start(): Promise<ServerProcess> {
+    return startOurServer(this.serverUrl, this.root);
   }
 
   async prepare(server: ServerProcess, rooms: number): Promise<void> {
-    const api = async (route: string, body: unknown, token?: string) => {
-      const response = await fetch(`${server.url}/api/v1${route}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${route}: ${response.status} ${await response.text()}`);
-      return response.json() as Promise<any>;
-    };
-    const login = async (name: string) => {
-      const user = await api('/auth/register', { email: `${name}@bench.test`, username: name, password: 'bench-password' });
-      const tokens = await api('/auth/login', { username: name, password: 'bench-password' });
-      return { id: user.id as number, token: tokens.access_token as string };
-    };
+    const { post: api, login } = ourApi(server.url);
     const editor = await login('editor');
     const viewer = await login('viewer');
     this.editorToken = editor.token;
@@ -482,7 +369,7 @@ async function measure(target: Target, scenario: Scenario, databaseCpuMs?: () =>
     progress(`${target.name}: ${scenario.rooms * (scenario.viewersPerRoom + 1)} clients in`);
 
     // Warm up, then type at a steady rate in every room, offsets spread across the interval.
-    await typeSteadily(rooms, scenario.rate, 1);
+    await typeSteadily(rooms, scenario.rate, WARMUP_SECONDS);
     await waitFor(() => rooms.every((room) => room.viewersAt(room.sentAt.length)));
     for (const room of rooms) room.ackLatencies.length = 0;
     recording = true;
@@ -614,41 +501,12 @@ const settle = () => sleep(500);
 const progress = (message: string) => console.error(`  ${new Date().toISOString().slice(11, 19)} ${message}`);
 
 // ---------------------------------------------------------------------------------------------
-// Database for our server
-
-async function createDatabase(serverUrl: string): Promise<string> {
-  const name = `neofi_bench_${randomBytes(4).toString('hex')}`;
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  await client.query(`create database "${name}"`);
-  await client.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const wanted = process.env.BENCH_SCENARIOS?.split(',');
   const scenarios = SCENARIOS.filter((scenario) => !wanted || wanted.includes(scenario.name));
-  let serverUrl = process.env.BENCH_DATABASE_URL;
-  const dataDir = path.join(tmpdir(), `neofi-bench-pg-${randomBytes(4).toString('hex')}`);
-  const embedded = serverUrl ? undefined : await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
-  serverUrl ??= embedded!.url;
-  const databaseCpuMs = embedded && (() => postgresCpuMs(dataDir));
-
-  const baselineRoot = process.env.BENCH_BASELINE && path.resolve(process.env.BENCH_BASELINE);
-  const targets: Target[] = [new Hocuspocus(), new Ours(serverUrl), ...(baselineRoot ? [new Ours(serverUrl, 'baseline', baselineRoot)] : [])];
+  const database = await startDatabase();
+  const targets: Target[] = [new Hocuspocus(), new Ours(database.url), ...(BASELINE_ROOT ? [new Ours(database.url, 'baseline', BASELINE_ROOT)] : [])];
   const tables = { hocuspocus: [] as string[], baseline: [] as string[] };
   try {
     for (const scenario of scenarios) {
@@ -657,7 +515,7 @@ async function main(): Promise<void> {
       for (let round = 1; round <= ROUNDS; round += 1) {
         progress(`round ${round} of ${ROUNDS}`);
         const results: Result[] = [];
-        for (const target of targets) results.push(await measure(target, scenario, databaseCpuMs));
+        for (const target of targets) results.push(await measure(target, scenario, database.cpuMs));
         runs.push(results);
       }
       const [theirs, ours, baseline] = targets.map((_, index) => medians(runs.map((results) => results[index])));
@@ -665,12 +523,12 @@ async function main(): Promise<void> {
       if (baseline) tables.baseline.push(...compare(scenario.name, ours, baseline));
     }
   } finally {
-    await embedded?.stop();
+    await database.stop();
   }
   console.log(`\nNode ${process.version}, ${LATENCY_SECONDS} s of steady typing per scenario, medians of ${ROUNDS} rounds; ratio = ours / Hocuspocus\n`);
   printTable('Hocuspocus 3.4.4', tables.hocuspocus);
-  if (baselineRoot) {
-    console.log(`\nThe same against the baseline, ${baselineRoot}; ratio = ours / baseline\n`);
+  if (BASELINE_ROOT) {
+    console.log(`\nThe same against the baseline, ${BASELINE_ROOT}; ratio = ours / baseline\n`);
     printTable('baseline', tables.baseline);
   }
 }

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EventDocument, EventDocumentUpdate } from '../db/entities';
 
 export interface StoredUpdate {
   id: number;
@@ -40,11 +39,19 @@ export class DocumentStore {
   }
 
   /**
-   * Stores the document as of a new version and deletes the updates folded into it. Rows are
-   * deleted by id, never by range: an edit committed meanwhile was not folded in and must stay.
+   * Stores the document as of a new version and deletes the updates folded into it, in one
+   * statement, as every write does. Rows are deleted by id, never by range: an edit committed
+   * meanwhile was not folded in and must stay.
    */
   async saveState(tx: EntityManager, eventId: number, state: Uint8Array, foldedUpdateIds: number[]): Promise<void> {
-    await tx.upsert(EventDocument, { event: eventId, state: Buffer.from(state), updatedAt: new Date() });
-    if (foldedUpdateIds.length) await tx.nativeDelete(EventDocumentUpdate, { id: { $in: foldedUpdateIds } });
+    await tx.execute(
+      `with saved as (
+         insert into event_document (event_id, state, updated_at) values (?, ?, now())
+         on conflict (event_id) do update set state = excluded.state, updated_at = excluded.updated_at
+       )
+       delete from event_document_update where id = any(?::bigint[])`,
+      // An array literal: the query builder would spread an array into a list, empty when none were folded.
+      [eventId, Buffer.from(state.buffer, state.byteOffset, state.byteLength), `{${foldedUpdateIds.join(',')}}`],
+    );
   }
 }

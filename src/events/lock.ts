@@ -8,7 +8,8 @@ import { NotFound } from '../http/errors';
  * meanwhile; deleting the row takes FOR UPDATE.
  */
 export async function lockEvent(tx: EntityManager, eventId: number, mode: 'for update' | 'for no key update'): Promise<CalendarEvent> {
-  const locked = await tx.execute(`select id from "event" where id = ? ${mode}`, [eventId]);
-  if (locked.length === 0) throw new NotFound('Event not found');
-  return tx.findOneOrFail(CalendarEvent, eventId, { refresh: true });
+  // One round trip: the locked row itself becomes the managed entity, fresh as of the lock.
+  const [row] = await tx.execute(`select * from "event" where id = ? ${mode}`, [eventId]);
+  if (!row) throw new NotFound('Event not found');
+  return tx.map(CalendarEvent, row);
 }
