@@ -457,6 +457,45 @@ describe('a stop while the process cannot reach the others', () => {
   }, 40_000);
 });
 
+describe('a process starting beside another', () => {
+  it("recovers the edits a crash left, but leaves those of rooms open in a live process to it", async () => {
+    const a = await server();
+    const owner = await createUser(api(a), 'owner');
+    const open = await createEvent(api(a), owner, { description: '' });
+    const left = await createEvent(api(a), owner, { title: 'Planning' });
+    const client = await connect(a, owner);
+    await client.join(open);
+    expect(await client.edit(open, (map) => (map.get('description') as Y.Text).insert(0, 'typing'))).toEqual({ ok: true });
+    // An edit stored by a process that then died: in the log, with no room open anywhere.
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query('select state from event_document where event_id = $1', [left]);
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, rows[0].state);
+      const before = Y.encodeStateVector(doc);
+      (doc.getMap('event').get('title') as Y.Text).insert(0, 'Recovered: ');
+      await db.query('insert into event_document_update (event_id, author_id, "update", created_at) values ($1, $2, $3, now())', [
+        left,
+        owner.id,
+        Buffer.from(Y.encodeStateAsUpdate(doc, before)),
+      ]);
+    } finally {
+      await db.end();
+    }
+
+    const b = await server();
+    const history = async (id: number) => (await api(b).get(`/events/${id}/history`, { token: owner.token })).body as { version_number: number }[];
+    await waitUntil(async () => (await history(left)).length === 2, 'the crash left behind to be recovered');
+    expect((await api(b).get(`/events/${left}`, { token: owner.token })).body.title).toBe('Recovered: Planning');
+    // Recovery goes in event order, so it has passed the open room: it made no version of it.
+    expect(await history(open)).toHaveLength(1);
+    // The process holding the room still folds its edits, when it is asked (or at its own pace).
+    expect(await client.socket.emitWithAck('checkpoint', { event_id: open })).toEqual({ version: 2 });
+    expect((await api(b).get(`/events/${open}`, { token: owner.token })).body.description).toBe('typing');
+  });
+});
+
 describe('a crash', () => {
   it('loses no acknowledged edit: after kill -9 and a restart the document and the next version hold them all', async () => {
     const first = await server();

@@ -33,6 +33,7 @@ import type { ClusterAdapter } from './adapter';
 import { encodeUpdate, EventWriter } from './broadcast';
 import { PeerPresence } from './peer-presence';
 import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
+import { RoomLocks } from './room-locks';
 import { EventGone, UpdateLog } from './update-log';
 
 const NAMESPACE = '/collab';
@@ -121,6 +122,8 @@ export class CollabHub {
   /** Rooms whose documents are being read, with the accepted updates that arrive meanwhile. */
   private readonly loading = new Map<number, { room: Promise<Room>; arrived: Uint8Array[] }>();
   private readonly updateLog: UpdateLog;
+  /** Marks this process's open rooms in the database, for the recovery of a process starting. */
+  private readonly roomLocks: RoomLocks;
   /** Updates accepted since the last message to peers, per event. */
   private readonly forPeers = new Map<number, Uint8Array[]>();
   private readonly writer = new EventWriter();
@@ -161,6 +164,7 @@ export class CollabHub {
     });
     this.nsp = this.io.of(NAMESPACE);
     this.updateLog = new UpdateLog(deps.databaseUrl, deps.logger);
+    this.roomLocks = new RoomLocks(deps.databaseUrl, deps.logger);
     this.nsp.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
       if (typeof token !== 'string' || !token) return next(connectError(new Unauthorized('Send an access token as auth.token')));
@@ -204,12 +208,16 @@ export class CollabHub {
     this.closing = true;
     for (const room of this.rooms.values()) room.destroy();
     this.rooms.clear();
+    await this.roomLocks.close();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
 
-  /** Turns live edits left in the log (by a crash) into versions. */
+  /**
+   * Turns live edits left in the log (by a crash) into versions. Events whose room another process
+   * holds open are left to it: during a deploy, folding them here would cut versions mid-session.
+   */
   async recover(): Promise<void> {
-    const eventIds = await this.deps.documents.eventsWithUnfoldedUpdates(this.deps.orm.em.fork());
+    const eventIds = await this.deps.documents.eventsToRecover(this.deps.orm.em.fork());
     for (const eventId of eventIds) {
       try {
         await this.inContext(() => this.deps.services.events.checkpoint({ eventId }));
@@ -456,6 +464,7 @@ export class CollabHub {
     const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.checkpoint(due));
     for (const update of arrived) room.applyAcceptedUpdate(update);
     this.rooms.set(eventId, room);
+    this.roomLocks.hold(eventId);
     // Empty until a join adds its socket, and unloaded if none does (it failed, or the socket left).
     room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room));
     // An update relayed before it was stored may have passed while the document was read.
@@ -490,6 +499,7 @@ export class CollabHub {
   private unload(room: Room): void {
     if (this.rooms.get(room.eventId) !== room) return;
     this.rooms.delete(room.eventId);
+    this.roomLocks.release(room.eventId);
     this.peerPresence.forgetEvent(room.eventId);
     room.destroy();
   }

@@ -13,6 +13,9 @@ export interface StoredDocument {
   updates: StoredUpdate[];
 }
 
+/** The first key of the advisory locks that mark an event's room open in some process (see RoomLocks). */
+export const OPEN_ROOM_LOCK = 0x45564e54; // 'EVNT'
+
 /** Where event documents live in PostgreSQL: a state per version plus a log of live edits since. */
 export class DocumentStore {
   /**
@@ -32,9 +35,17 @@ export class DocumentStore {
     return { state, updates: rows.map((row) => ({ id: Number(row.id), authorId: row.author_id!, update: row.data })) };
   }
 
-  /** Events with live edits not yet folded into a version: after a crash, those to recover. */
-  async eventsWithUnfoldedUpdates(em: EntityManager): Promise<number[]> {
-    const rows = await em.execute<{ event_id: number }[]>('select distinct event_id from event_document_update');
+  /**
+   * Events with live edits not yet folded into a version whose room no process holds open: after
+   * a crash, those to recover. A process with a room open holds a shared lock on OPEN_ROOM_LOCK and
+   * the event id; the exclusive lock tried here fails for those, and the statement's end releases it.
+   */
+  async eventsToRecover(em: EntityManager): Promise<number[]> {
+    const rows = await em.execute<{ event_id: number }[]>(
+      `select event_id from (select distinct event_id from event_document_update) as unfolded
+       where pg_try_advisory_xact_lock(?, event_id) order by event_id`,
+      [OPEN_ROOM_LOCK],
+    );
     return rows.map((row) => row.event_id);
   }
 
