@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { RequestContext } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { Server, type Namespace } from 'socket.io';
 import * as Y from 'yjs';
@@ -127,6 +128,12 @@ export class CollabHub {
   /** Updates accepted since the last message to peers, per event. */
   private readonly forPeers = new Map<number, Uint8Array[]>();
   private readonly writer = new EventWriter();
+  /**
+   * Checkpoints that time or a last leave calls for run one at a time. Rooms typed into together
+   * come due together, and a hundred checkpoints at once held the event loop for tens of
+   * milliseconds, delaying every room's updates; one at a time, an update waits for a step of one.
+   */
+  private readonly backgroundCheckpoints = pLimit(1);
   /** How many other processes the adapter knows of: updates and presence go to them only if any. */
   private peerCount = 0;
   /** This process, as the others know it. */
@@ -388,7 +395,7 @@ export class CollabHub {
     if (!room) return;
     this.relayAwareness(presenceOf(socket, eventId, null), socket);
     if (room.members.size === 0) {
-      void this.checkpoint(room).finally(() => room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room)));
+      void this.backgroundCheckpoints(() => this.checkpoint(room)).finally(() => room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room)));
     }
   }
 
@@ -461,7 +468,7 @@ export class CollabHub {
       await services.events.checkpoint({ eventId });
       stored = await documents.read(orm.em, eventId);
     }
-    const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.checkpoint(due));
+    const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.backgroundCheckpoints(() => this.checkpoint(due)));
     for (const update of arrived) room.applyAcceptedUpdate(update);
     this.rooms.set(eventId, room);
     this.roomLocks.hold(eventId);
