@@ -26,6 +26,7 @@
  *   BENCH_DATABASE_URL=postgres://... npm run bench:realtime    (default: an embedded PostgreSQL)
  *   BENCH_BASELINE=/path/to/other/checkout npm run bench:realtime
  *   BENCH_EXPLAIN=1 npm run bench:realtime
+ *   BENCH_WARMUP_SECONDS=6 npm run bench:realtime    (rooms' 10 s checkpoint limit inside the latency phase)
  *
  * BENCH_BASELINE adds a third server to every round: this project as built in another checkout
  * (after `npm run build` there), to compare a change with the code before it side by side.
