@@ -140,6 +140,8 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     const bobAgain = await openPage();
     await logIn(bobAgain, bobUser);
     await bobAgain.click('#event-list button:text("Launch party")');
+    // The editor shows once joined: a field focused before then is hidden, and tells no one.
+    await bobAgain.waitForSelector('#editor:not([hidden])');
     await bobAgain.focus('#field-title');
     const bobIn = (fields: string) => `#presence:has-text("${bobUser.username} (in ${fields})")`;
     await alice.waitForSelector(bobIn('description, title'));
