@@ -247,6 +247,7 @@ class PeerOnTheWire {
   private readonly taken = new Map<string, number>();
   /** What this peer answers to questions (server-side emits with an ack), by event. */
   private readonly replies = new Map<string, unknown>();
+  private closed = false;
 
   private constructor(private readonly client: pg.Client) {
     client.on('notification', ({ payload }) => {
@@ -257,7 +258,10 @@ class PeerOnTheWire {
         this.messages.push({ event, args });
         const { requestId } = message.data;
         if (requestId !== undefined && this.replies.has(event)) {
-          void this.publish({ type: SERVER_SIDE_EMIT_RESPONSE, data: { requestId, packet: this.replies.get(event) } });
+          // An answer that races this peer's close is dropped with its connection.
+          this.publish({ type: SERVER_SIDE_EMIT_RESPONSE, data: { requestId, packet: this.replies.get(event) } }).catch((err) => {
+            if (!this.closed) throw err;
+          });
         }
       }
     });
@@ -308,6 +312,7 @@ class PeerOnTheWire {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.client.end();
   }
 
