@@ -395,7 +395,7 @@ export class CollabHub {
     if (!room) return;
     this.relayAwareness(presenceOf(socket, eventId, null), socket);
     if (room.members.size === 0) {
-      void this.backgroundCheckpoints(() => this.checkpoint(room)).finally(() => room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room)));
+      void this.checkpointInTurn(room).finally(() => room.scheduleUnload(this.options.idleUnloadMs, () => this.unload(room)));
     }
   }
 
@@ -468,7 +468,7 @@ export class CollabHub {
       await services.events.checkpoint({ eventId });
       stored = await documents.read(orm.em, eventId);
     }
-    const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.backgroundCheckpoints(() => this.checkpoint(due)));
+    const room = new Room(eventId, { ...stored, state: stored.state! }, this.options, (due) => void this.checkpointInTurn(due));
     for (const update of arrived) room.applyAcceptedUpdate(update);
     this.rooms.set(eventId, room);
     this.roomLocks.hold(eventId);
@@ -488,6 +488,11 @@ export class CollabHub {
     const room = this.rooms.get(eventId);
     if (!room) this.loading.get(eventId)?.arrived.push(update);
     return { room, changed: room?.mergeAcceptedUpdate(update) ?? null };
+  }
+
+  /** A checkpoint that time or a last leave calls for, once those ahead of it are done. */
+  private checkpointInTurn(room: Room): Promise<void> {
+    return this.backgroundCheckpoints(() => this.checkpoint(room));
   }
 
   /** Folds this process's stored edits into a version, if they changed anything. */
