@@ -19,7 +19,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 async function measure(databaseUrl: string, root: string): Promise<number> {
   // Versions only when asked: no pause or deadline may fold the edits first.
   const server = await startOurServer(databaseUrl, root, { COLLAB_QUIET_MS: '600000', COLLAB_MAX_DELAY_MS: '600000' });
-  const socket = io(`${server.url}/collab`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: {} });
+  // Connected once the editor has logged in.
+  const socket = io(`${server.url}/collab`, { transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false });
   try {
     const api = ourApi(server.url);
     const editor = await api.login('editor');
