@@ -44,7 +44,6 @@ import * as Y from 'yjs';
 import type { Pause } from './server-trace';
 import { BASELINE_ROOT, ourApi, ROOT, spawnServer, startDatabase, startOurServer, type ServerProcess } from './servers';
 
-
 interface Scenario {
   name: string;
   rooms: number;

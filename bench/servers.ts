@@ -31,7 +31,7 @@ export interface ServerProcess {
 }
 
 /** CPU time of a process, from fields 14 and 15 of /proc/<pid>/stat (clock ticks, 100 per second on Linux). */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
@@ -96,7 +96,6 @@ export function spawnServer(script: string, env: Record<string, string>, root = 
   });
 }
 
-
 /** Our server, as built in `root`, on its own database in the PostgreSQL at `serverUrl`; `env` adds settings. */
 export async function startOurServer(serverUrl: string, root = ROOT, env: Record<string, string> = {}): Promise<ServerProcess> {
   return spawnServer(
@@ -124,7 +123,8 @@ export async function startDatabase(): Promise<{ url: string; cpuMs?: () => numb
   return { url: embedded.url, cpuMs: () => postgresCpuMs(dataDir), stop: () => embedded.stop() };
 }
 
-export async function createDatabase(serverUrl: string): Promise<string> {
+/** A fresh database on the PostgreSQL at `serverUrl`, for one server's run. */
+async function createDatabase(serverUrl: string): Promise<string> {
   const name = `neofi_bench_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
@@ -143,7 +143,6 @@ async function freePort(): Promise<number> {
     });
   });
 }
-
 
 /** Our REST API: a POST, and a user registered and logged in. */
 export function ourApi(serverUrl: string) {
