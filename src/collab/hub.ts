@@ -278,7 +278,7 @@ export class CollabHub {
       const version = await this.inContext(() =>
         this.deps.services.events.checkpoint({ eventId: room.eventId, actorId: socket.data.caller.id, description: payload.description }),
       );
-      return { version: version?.versionNumber ?? null };
+      return { version };
     });
     handle('auth', AuthPayload, async (payload) => {
       const caller = await this.deps.services.auth.authenticate(payload.token);

@@ -42,9 +42,14 @@ export function applySnapshot(event: CalendarEvent, snapshot: EventSnapshot): vo
   event.location = snapshot.location;
   event.isRecurring = snapshot.is_recurring;
   event.recurrencePattern = snapshot.recurrence_pattern;
+  event.seriesEnd = seriesEndOf(snapshot);
+}
+
+/** When the event's last occurrence ends, as stored beside its fields (see CalendarEvent.seriesEnd). */
+export function seriesEndOf(snapshot: EventSnapshot): Date | null {
   // What is stored is what RecurrencePattern parsed, in one of its two spellings.
   const pattern = snapshot.is_recurring ? (snapshot.recurrence_pattern as RecurrencePattern | null) : null;
-  event.seriesEnd = seriesEnd(event.startTime, event.endTime, pattern);
+  return seriesEnd(new Date(snapshot.start_time), new Date(snapshot.end_time), pattern);
 }
 
 /** The fields whose values differ, in display order; `before` null means the event is new. */

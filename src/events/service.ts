@@ -1,7 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
-import { CalendarEvent, EventChangeLog, EventDocument, EventPermission, EventVersion, User, type Role } from '../db/entities';
+import { CalendarEvent, EventDocument, EventPermission, User, type Role } from '../db/entities';
 import { escapeLike } from '../db/like';
 import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
@@ -9,7 +9,8 @@ import { NotFound, PreconditionFailed } from '../http/errors';
 import { authorize } from '../permissions/access';
 import type { EventFeed, VersionNotice } from './feed';
 import { lockEvent } from './lock';
-import { applySnapshot, changedFields, snapshotOf, type EventField, type EventSnapshot, type FieldChange } from './fields';
+import { applySnapshot, changedFields, snapshotOf, type EventField, type EventSnapshot } from './fields';
+import { recordChange, recordVersion } from './history';
 import { assertValidEvent } from './rules';
 import type { CreateEventInput, ListEventsInput } from './schemas';
 
@@ -38,14 +39,15 @@ export interface CheckpointRequest {
 interface CommitResult {
   event: CalendarEvent;
   role: Role | null;
-  version: EventVersion | null;
+  /** The number of the version the commit made, or null when it changed nothing. */
+  version: number | null;
   notice: VersionNotice | null;
   update: Uint8Array | null;
 }
 
 export interface ChangeResult extends EventWithRole {
-  /** The version the change made, or null when it changed nothing. */
-  version: EventVersion | null;
+  /** The number of the version the change made, or null when it changed nothing. */
+  version: number | null;
 }
 
 export class EventsService {
@@ -71,8 +73,9 @@ export class EventsService {
       tx.persist(event);
       tx.create(EventPermission, { event, user: owner, role: 'owner' });
       tx.create(EventDocument, { event, state: Buffer.from(Y.encodeStateAsUpdate(createDocument(state))) });
+      await tx.flush();
       const changes = changedFields(null, state).map((change) => ({ ...change, authorId: actorId }));
-      recordVersion(tx, event, actorId, changes, 'Created');
+      await recordVersion(tx, { eventId: event.id, versionNumber: event.version, snapshot: state, authorId: actorId, changes, description: 'Created' });
       return { event, role: 'owner' as const };
     });
   }
@@ -117,7 +120,7 @@ export class EventsService {
   }
 
   /** Folds the live edits made since the last version into a new one (if they changed a field). */
-  async checkpoint(request: CheckpointRequest): Promise<EventVersion | null> {
+  async checkpoint(request: CheckpointRequest): Promise<number | null> {
     const actor = request.actorId === undefined ? undefined : { id: request.actorId, minimumRole: 'editor' as const, action: 'save a version' };
     const result = await this.commit({ eventId: request.eventId, actor, description: request.description ?? null });
     return result.version;
@@ -151,7 +154,7 @@ export class EventsService {
     ifMatch?: number[];
   }): Promise<CommitResult> {
     const result = await this.em.transactional(async (tx): Promise<CommitResult> => {
-      const event = await lockEvent(tx, input.eventId, 'for no key update');
+      let event = await lockEvent(tx, input.eventId, 'for no key update');
       const role = input.actor ? (await authorize(tx, event.id, input.actor.id, input.actor.minimumRole, input.actor.action)).role : null;
       assertVersion(event, input.ifMatch);
 
@@ -181,19 +184,26 @@ export class EventsService {
 
       const after = readEvent(doc);
       const changes = changedFields(before, after);
-      let version: EventVersion | null = null;
+      let version: number | null = null;
       let notice: VersionNotice | null = null;
       if (changes.length) {
         const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner.id }));
         const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
-        applySnapshot(event, after);
-        event.version += 1;
-        version = recordVersion(tx, event, versionAuthor ?? credited[0].authorId, credited, input.description);
-        const author = await tx.findOneOrFail(User, version.createdBy.id, { fields: ['username'] });
+        const authorId = versionAuthor ?? credited[0].authorId;
+        version = event.version + 1;
+        const recorded = await recordChange(tx, {
+          eventId: event.id,
+          versionNumber: version,
+          snapshot: after,
+          authorId,
+          changes: credited,
+          description: input.description,
+        });
+        event = recorded.event;
         notice = {
-          version_number: version.versionNumber,
-          created_by: { id: author.id, username: author.username },
-          change_description: version.changeDescription,
+          version_number: version,
+          created_by: { id: authorId, username: recorded.username },
+          change_description: input.description,
           changes,
         };
       }
@@ -233,32 +243,4 @@ function assertVersion(event: CalendarEvent, ifMatch: number[] | undefined): voi
   if (ifMatch && !ifMatch.includes(event.version)) {
     throw new PreconditionFailed(`The event has changed: it is now at version ${event.version}`, { current_version: event.version });
   }
-}
-
-/** Appends the event's current state as a version, with one changelog row per changed field. */
-function recordVersion(
-  tx: EntityManager,
-  event: CalendarEvent,
-  authorId: number,
-  changes: (FieldChange & { authorId: number })[],
-  description: string | null,
-): EventVersion {
-  const version = tx.create(EventVersion, {
-    event,
-    versionNumber: event.version,
-    data: snapshotOf(event),
-    createdBy: tx.getReference(User, authorId),
-    changeDescription: description,
-  });
-  for (const change of changes) {
-    tx.create(EventChangeLog, {
-      event,
-      version,
-      fieldName: change.field,
-      oldValue: change.old_value,
-      newValue: change.new_value,
-      createdBy: tx.getReference(User, change.authorId),
-    });
-  }
-  return version;
 }
