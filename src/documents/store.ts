@@ -13,6 +13,30 @@ export interface StoredDocument {
   updates: StoredUpdate[];
 }
 
+/** A document's state as of a new version, and the logged updates folded into it. */
+export interface SavedState {
+  eventId: number;
+  state: Uint8Array;
+  foldedUpdateIds: number[];
+}
+
+/**
+ * Common table expressions that store the state and delete the folded updates, for a statement
+ * of its own or one that writes a version too; parameters from saveStateParams. Rows are deleted
+ * by id, never by range: an edit committed meanwhile was not folded in and must stay.
+ */
+export const SAVE_STATE = `
+  saved_state as (
+    insert into event_document (event_id, state, updated_at) values (?, ?, now())
+    on conflict (event_id) do update set state = excluded.state, updated_at = excluded.updated_at
+  ),
+  folded_updates as (delete from event_document_update where id = any(?::bigint[]))`;
+
+export function saveStateParams({ eventId, state, foldedUpdateIds }: SavedState): unknown[] {
+  // An array literal: the query builder would spread an array into a list, empty when none were folded.
+  return [eventId, Buffer.from(state.buffer, state.byteOffset, state.byteLength), `{${foldedUpdateIds.join(',')}}`];
+}
+
 /** The first key of the advisory locks that mark an event's room open in some process (see RoomLocks). */
 export const OPEN_ROOM_LOCK = 0x45564e54; // 'EVNT'
 
@@ -49,20 +73,8 @@ export class DocumentStore {
     return rows.map((row) => row.event_id);
   }
 
-  /**
-   * Stores the document as of a new version and deletes the updates folded into it, in one
-   * statement, as every write does. Rows are deleted by id, never by range: an edit committed
-   * meanwhile was not folded in and must stay.
-   */
-  async saveState(tx: EntityManager, eventId: number, state: Uint8Array, foldedUpdateIds: number[]): Promise<void> {
-    await tx.execute(
-      `with saved as (
-         insert into event_document (event_id, state, updated_at) values (?, ?, now())
-         on conflict (event_id) do update set state = excluded.state, updated_at = excluded.updated_at
-       )
-       delete from event_document_update where id = any(?::bigint[])`,
-      // An array literal: the query builder would spread an array into a list, empty when none were folded.
-      [eventId, Buffer.from(state.buffer, state.byteOffset, state.byteLength), `{${foldedUpdateIds.join(',')}}`],
-    );
+  /** Stores the document as of a new version and deletes the updates folded into it, in one statement, as every write does. */
+  async saveState(tx: EntityManager, saved: SavedState): Promise<void> {
+    await tx.execute(`with ${SAVE_STATE} select 1`, saveStateParams(saved));
   }
 }

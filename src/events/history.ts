@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CalendarEvent } from '../db/entities';
+import { SAVE_STATE, saveStateParams, type SavedState } from '../documents/store';
 import { seriesEndOf, type EventSnapshot, type FieldChange } from './fields';
 
 export interface NewVersion {
@@ -30,18 +31,19 @@ export async function recordVersion(tx: EntityManager, version: NewVersion): Pro
 }
 
 /**
- * The write of a change to an existing event: its row takes the version's fields and number, and
- * the version is appended with its changelog (see recordVersion), in one statement. Returns the
- * event as stored, mapped into `tx` as the managed entity, and the version author's username.
+ * The write of a change to an existing event, in one statement: its row takes the version's fields
+ * and number, the version is appended with its changelog (see recordVersion), and the document's
+ * new state is saved. Returns the event as stored, mapped into `tx` as the managed entity, and the
+ * version author's username.
  */
-export async function recordChange(tx: EntityManager, version: NewVersion): Promise<{ event: CalendarEvent; username: string }> {
+export async function recordChange(tx: EntityManager, version: NewVersion, document: SavedState): Promise<{ event: CalendarEvent; username: string }> {
   const { snapshot } = version;
   const [row] = await tx.execute<Record<string, unknown>[]>(
     `with changed as (
        update "event" set title = ?, description = ?, start_time = ?::timestamptz, end_time = ?::timestamptz, location = ?,
          is_recurring = ?, recurrence_pattern = ?::jsonb, series_end = ?::timestamptz, version = ?, updated_at = now()
        where id = ? returning *
-     ), ${VERSION_ROWS}
+     ), ${VERSION_ROWS}, ${SAVE_STATE}
      select changed.*, (select username from "user" where id = ?) as version_author from changed`,
     [
       snapshot.title,
@@ -55,6 +57,7 @@ export async function recordChange(tx: EntityManager, version: NewVersion): Prom
       version.versionNumber,
       version.eventId,
       ...versionParams(version),
+      ...saveStateParams(document),
       version.authorId,
     ],
   );

@@ -144,7 +144,8 @@ export class EventsService {
    * the document from its state and the live edits since; applies the patch, if any, as an edit;
    * checks the result with the REST rules; and, if a field changed, appends version n+1 with a
    * changelog row per changed field naming who last changed it. The document's new state is
-   * stored and the folded edits deleted in the same transaction.
+   * stored and the folded edits deleted in the same transaction, and in the same statement as the
+   * version when there is one (see history.ts).
    */
   private async commit(input: {
     eventId: number;
@@ -186,19 +187,17 @@ export class EventsService {
       const changes = changedFields(before, after);
       let version: number | null = null;
       let notice: VersionNotice | null = null;
+      const saved = () => ({ eventId: event.id, state: Y.encodeStateAsUpdate(doc), foldedUpdateIds: stored.updates.map((row) => row.id) });
       if (changes.length) {
         const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner.id }));
         const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
         const authorId = versionAuthor ?? credited[0].authorId;
         version = event.version + 1;
-        const recorded = await recordChange(tx, {
-          eventId: event.id,
-          versionNumber: version,
-          snapshot: after,
-          authorId,
-          changes: credited,
-          description: input.description,
-        });
+        const recorded = await recordChange(
+          tx,
+          { eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description },
+          saved(),
+        );
         event = recorded.event;
         notice = {
           version_number: version,
@@ -206,9 +205,8 @@ export class EventsService {
           change_description: input.description,
           changes,
         };
-      }
-      if (update || stored.updates.length || !stored.state) {
-        await this.documents.saveState(tx, event.id, Y.encodeStateAsUpdate(doc), stored.updates.map((row) => row.id));
+      } else if (update || stored.updates.length || !stored.state) {
+        await this.documents.saveState(tx, saved());
       }
       return { event, role, version, notice, update };
     });
