@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Row, Statement } from '../db/batch';
 
 export interface StoredUpdate {
   id: number;
@@ -48,15 +49,30 @@ export class DocumentStore {
    * room that opens and every write to an event reads it.
    */
   async read(em: EntityManager, eventId: number): Promise<StoredDocument> {
-    const rows = await em.execute<{ part: 0 | 1; id: string | null; author_id: number | null; data: Buffer }[]>(
-      `select 0 as part, null::bigint as id, null::int as author_id, state as data from event_document where event_id = ?
-       union all
-       select 1, id, author_id, "update" from event_document_update where event_id = ?
-       order by part, id`,
-      [eventId, eventId],
-    );
-    const state = rows[0]?.part === 0 ? rows.shift()!.data : null;
-    return { state, updates: rows.map((row) => ({ id: Number(row.id), authorId: row.author_id!, update: row.data })) };
+    const { sql, params } = this.readStatement(eventId);
+    return this.storedDocument(await em.execute(sql, params));
+  }
+
+  /** The statement `read` runs, for a transaction that sends it with others; storedDocument reads its rows. */
+  readStatement(eventId: number): Statement {
+    return {
+      sql: `select 0 as part, null::bigint as id, null::int as author_id, state as data from event_document where event_id = ?
+            union all
+            select 1, id, author_id, "update" from event_document_update where event_id = ?
+            order by part, id`,
+      params: [eventId, eventId],
+    };
+  }
+
+  storedDocument(rows: Row[]): StoredDocument {
+    const parts = rows as { part: 0 | 1; id: string | null; author_id: number | null; data: Buffer }[];
+    const state = parts[0]?.part === 0 ? parts.shift()!.data : null;
+    return { state, updates: parts.map((row) => ({ id: Number(row.id), authorId: row.author_id!, update: row.data })) };
+  }
+
+  /** Stores the document as of a new version and deletes the updates folded into it, in one statement. */
+  saveStateStatement(saved: SavedState): Statement {
+    return { sql: `with ${SAVE_STATE} select 1`, params: saveStateParams(saved) };
   }
 
   /**
@@ -71,10 +87,5 @@ export class DocumentStore {
       [OPEN_ROOM_LOCK],
     );
     return rows.map((row) => row.event_id);
-  }
-
-  /** Stores the document as of a new version and deletes the updates folded into it, in one statement, as every write does. */
-  async saveState(tx: EntityManager, saved: SavedState): Promise<void> {
-    await tx.execute(`with ${SAVE_STATE} select 1`, saveStateParams(saved));
   }
 }

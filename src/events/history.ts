@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Row, Statement } from '../db/batch';
 import { CalendarEvent } from '../db/entities';
 import { SAVE_STATE, saveStateParams, type SavedState } from '../documents/store';
 import { seriesEndOf, type EventSnapshot, type FieldChange } from './fields';
@@ -31,21 +32,20 @@ export async function recordVersion(tx: EntityManager, version: NewVersion): Pro
 }
 
 /**
- * The write of a change to an existing event, in one statement: its row takes the version's fields
- * and number, the version is appended with its changelog (see recordVersion), and the document's
- * new state is saved. Returns the event as stored, mapped into `tx` as the managed entity, and the
- * version author's username.
+ * The write of a change to an existing event, as one statement: its row takes the version's
+ * fields and number, the version is appended with its changelog (as in recordVersion), and the
+ * document's new state is saved. `changedEvent` reads its one row.
  */
-export async function recordChange(tx: EntityManager, version: NewVersion, document: SavedState): Promise<{ event: CalendarEvent; username: string }> {
+export function recordChangeStatement(version: NewVersion, document: SavedState): Statement {
   const { snapshot } = version;
-  const [row] = await tx.execute<Record<string, unknown>[]>(
-    `with changed as (
-       update "event" set title = ?, description = ?, start_time = ?::timestamptz, end_time = ?::timestamptz, location = ?,
-         is_recurring = ?, recurrence_pattern = ?::jsonb, series_end = ?::timestamptz, version = ?, updated_at = now()
-       where id = ? returning *
-     ), ${VERSION_ROWS}, ${SAVE_STATE}
-     select changed.*, (select username from "user" where id = ?) as version_author from changed`,
-    [
+  return {
+    sql: `with changed as (
+            update "event" set title = ?, description = ?, start_time = ?::timestamptz, end_time = ?::timestamptz, location = ?,
+              is_recurring = ?, recurrence_pattern = ?::jsonb, series_end = ?::timestamptz, version = ?, updated_at = now()
+            where id = ? returning *
+          ), ${VERSION_ROWS}, ${SAVE_STATE}
+          select changed.*, (select username from "user" where id = ?) as version_author from changed`,
+    params: [
       snapshot.title,
       snapshot.description,
       snapshot.start_time,
@@ -60,10 +60,13 @@ export async function recordChange(tx: EntityManager, version: NewVersion, docum
       ...saveStateParams(document),
       version.authorId,
     ],
-  );
+  };
+}
+
+/** The event as stored by recordChangeStatement, mapped into `em` as its managed entity, and the version author's username. */
+export function changedEvent(em: EntityManager, [row]: Row[]): { event: CalendarEvent; username: string } {
   const { version_author: username, ...eventRow } = row;
-  // Mapping the stored row refreshes the managed entity, so the transaction's flush finds nothing to write.
-  return { event: tx.map(CalendarEvent, eventRow), username: username as string };
+  return { event: em.map(CalendarEvent, eventRow), username: username as string };
 }
 
 /** Common table expressions inserting a version and its changelog rows; parameters from versionParams. */

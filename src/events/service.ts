@@ -2,15 +2,16 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
 import { CalendarEvent, EventDocument, EventPermission, User, type Role } from '../db/entities';
+import { BatchedTransaction } from '../db/batch';
 import { escapeLike } from '../db/like';
 import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
 import { NotFound, PreconditionFailed } from '../http/errors';
-import { authorize } from '../permissions/access';
+import { accessByKey, accessKey, accessStatement, assertAccess, authorize } from '../permissions/access';
 import type { EventFeed, VersionNotice } from './feed';
-import { lockEvent } from './lock';
+import { lockEvent, lockStatement } from './lock';
 import { applySnapshot, changedFields, snapshotOf, type EventField, type EventSnapshot } from './fields';
-import { recordChange, recordVersion } from './history';
+import { changedEvent, recordChangeStatement, recordVersion } from './history';
 import { assertValidEvent } from './rules';
 import type { CreateEventInput, ListEventsInput } from './schemas';
 
@@ -144,8 +145,11 @@ export class EventsService {
    * the document from its state and the live edits since; applies the patch, if any, as an edit;
    * checks the result with the REST rules; and, if a field changed, appends version n+1 with a
    * changelog row per changed field naming who last changed it. The document's new state is
-   * stored and the folded edits deleted in the same transaction, and in the same statement as the
-   * version when there is one (see history.ts).
+   * stored and the folded edits deleted in the same transaction.
+   *
+   * Live checkpoints come every few seconds per room being typed into, so this takes two round
+   * trips to the database: the lock with the reads (the caller's access, the document), then every
+   * write with the commit (see BatchedTransaction, and history.ts for the writes).
    */
   private async commit(input: {
     eventId: number;
@@ -154,13 +158,21 @@ export class EventsService {
     description: string | null;
     ifMatch?: number[];
   }): Promise<CommitResult> {
-    const result = await this.em.transactional(async (tx): Promise<CommitResult> => {
-      let event = await lockEvent(tx, input.eventId, 'for no key update');
-      const role = input.actor ? (await authorize(tx, event.id, input.actor.id, input.actor.minimumRole, input.actor.action)).role : null;
+    const { em, documents } = this;
+    const accessKeys = input.actor ? [accessKey(input.eventId, input.actor.id)] : [];
+    const result = await BatchedTransaction.run(this.orm, async (tx): Promise<CommitResult> => {
+      const [locked, documentRows, accessRows = []] = await tx.send([
+        lockStatement(input.eventId, 'for no key update'),
+        documents.readStatement(input.eventId),
+        ...(input.actor ? [accessStatement(accessKeys)] : []),
+      ]);
+      if (!locked.length) throw new NotFound('Event not found');
+      let event = em.map(CalendarEvent, locked[0]);
+      const role = input.actor ? assertAccess(accessByKey(accessRows).get(accessKeys[0]), input.actor.minimumRole, input.actor.action).role : null;
       assertVersion(event, input.ifMatch);
 
       const before = snapshotOf(event);
-      const stored = await this.documents.read(tx, event.id);
+      const stored = documents.storedDocument(documentRows);
       const state = stored.state ?? Y.encodeStateAsUpdate(createDocument(before));
       const doc = loadDocument(state);
       // Who last touched each field, most recent last.
@@ -185,29 +197,27 @@ export class EventsService {
 
       const after = readEvent(doc);
       const changes = changedFields(before, after);
-      let version: number | null = null;
-      let notice: VersionNotice | null = null;
       const saved = () => ({ eventId: event.id, state: Y.encodeStateAsUpdate(doc), foldedUpdateIds: stored.updates.map((row) => row.id) });
-      if (changes.length) {
-        const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner.id }));
-        const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
-        const authorId = versionAuthor ?? credited[0].authorId;
-        version = event.version + 1;
-        const recorded = await recordChange(
-          tx,
-          { eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description },
-          saved(),
-        );
-        event = recorded.event;
-        notice = {
-          version_number: version,
-          created_by: { id: authorId, username: recorded.username },
-          change_description: input.description,
-          changes,
-        };
-      } else if (update || stored.updates.length || !stored.state) {
-        await this.documents.saveState(tx, saved());
+      if (!changes.length) {
+        if (update || stored.updates.length || !stored.state) await tx.send([documents.saveStateStatement(saved())], { commit: true });
+        return { event, role, version: null, notice: null, update };
       }
+      const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner.id }));
+      const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
+      const authorId = versionAuthor ?? credited[0].authorId;
+      const version = event.version + 1;
+      const [written] = await tx.send(
+        [recordChangeStatement({ eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description }, saved())],
+        { commit: true },
+      );
+      const recorded = changedEvent(em, written);
+      event = recorded.event;
+      const notice = {
+        version_number: version,
+        created_by: { id: authorId, username: recorded.username },
+        change_description: input.description,
+        changes,
+      };
       return { event, role, version, notice, update };
     });
     if (result.notice || result.update) {

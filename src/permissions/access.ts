@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Row, Statement } from '../db/batch';
 import type { Role } from '../db/entities';
 import { Forbidden, NotFound } from '../http/errors';
 
@@ -25,13 +26,22 @@ export function accessKey(eventId: number, userId: number): string {
  * on an event and every live join asks, so it is plain SQL rather than an ORM load of permissions.
  */
 export async function findAccess(em: EntityManager, keys: string[]): Promise<Map<string, Access>> {
+  const { sql, params } = accessStatement(keys);
+  return accessByKey(await em.execute(sql, params));
+}
+
+/** The statement findAccess runs, for a transaction that sends it with others; accessByKey reads its rows. */
+export function accessStatement(keys: string[]): Statement {
   const wanted = keys.map((key) => key.split(':').map(Number));
-  const rows = await em.execute<(Access & { event_id: number; user_id: number })[]>(
-    `select p.event_id, p.user_id, p.role, e.version from event_permission p join "event" e on e.id = p.event_id
-     where (p.event_id, p.user_id) in (${wanted.map(() => '(?, ?)').join(', ')})`,
-    wanted.flat(),
-  );
-  return new Map(rows.map((row) => [accessKey(row.event_id, row.user_id), { role: row.role, version: row.version }]));
+  return {
+    sql: `select p.event_id, p.user_id, p.role, e.version from event_permission p join "event" e on e.id = p.event_id
+          where (p.event_id, p.user_id) in (${wanted.map(() => '(?, ?)').join(', ')})`,
+    params: wanted.flat(),
+  };
+}
+
+export function accessByKey(rows: Row[]): Map<string, Access> {
+  return new Map(rows.map((row) => [accessKey(row.event_id as number, row.user_id as number), { role: row.role as Role, version: row.version as number }]));
 }
 
 /**
