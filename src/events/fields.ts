@@ -22,15 +22,33 @@ export interface FieldChange {
   new_value: unknown;
 }
 
-export function snapshotOf(event: CalendarEvent): EventSnapshot {
+/**
+ * The event's row as PostgreSQL returns it (the CalendarEvent entity's columns), as the write
+ * path reads and writes it: mapping it into the ORM's identity map cost more than the rest of a
+ * checkpoint's reads, and only a REST response needs the entity.
+ */
+export interface EventRow {
+  id: number;
+  title: string;
+  description: string;
+  start_time: Date;
+  end_time: Date;
+  location: string | null;
+  is_recurring: boolean;
+  recurrence_pattern: Record<string, unknown> | null;
+  owner_id: number;
+  version: number;
+}
+
+export function snapshotOf(row: EventRow): EventSnapshot {
   return {
-    title: event.title,
-    description: event.description,
-    start_time: event.startTime.toISOString(),
-    end_time: event.endTime.toISOString(),
-    location: event.location,
-    is_recurring: event.isRecurring,
-    recurrence_pattern: event.recurrencePattern,
+    title: row.title,
+    description: row.description,
+    start_time: row.start_time.toISOString(),
+    end_time: row.end_time.toISOString(),
+    location: row.location,
+    is_recurring: row.is_recurring,
+    recurrence_pattern: row.recurrence_pattern,
   };
 }
 

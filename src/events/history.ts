@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Row, Statement } from '../db/batch';
-import { CalendarEvent } from '../db/entities';
 import { SAVE_STATE, saveStateParams, type SavedState } from '../documents/store';
 import { seriesEndOf, type EventSnapshot, type FieldChange } from './fields';
 
@@ -63,10 +62,10 @@ export function recordChangeStatement(version: NewVersion, document: SavedState)
   };
 }
 
-/** The event as stored by recordChangeStatement, mapped into `em` as its managed entity, and the version author's username. */
-export function changedEvent(em: EntityManager, [row]: Row[]): { event: CalendarEvent; username: string } {
-  const { version_author: username, ...eventRow } = row;
-  return { event: em.map(CalendarEvent, eventRow), username: username as string };
+/** The event's row as recordChangeStatement stored it, and the version author's username. */
+export function changedEvent([row]: Row[]): { event: Row; username: string } {
+  const { version_author: username, ...event } = row;
+  return { event, username: username as string };
 }
 
 /** Common table expressions inserting a version and its changelog rows; parameters from versionParams. */

@@ -2,7 +2,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
 import { CalendarEvent, EventDocument, EventPermission, User, type Role } from '../db/entities';
-import { BatchedTransaction } from '../db/batch';
+import { BatchedTransaction, type Row } from '../db/batch';
 import { escapeLike } from '../db/like';
 import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
@@ -10,7 +10,7 @@ import { NotFound, PreconditionFailed } from '../http/errors';
 import { accessByKey, accessKey, accessStatement, assertAccess, authorize } from '../permissions/access';
 import type { EventFeed, VersionNotice } from './feed';
 import { lockEvent, lockStatement } from './lock';
-import { applySnapshot, changedFields, snapshotOf, type EventField, type EventSnapshot } from './fields';
+import { applySnapshot, changedFields, snapshotOf, type EventField, type EventRow, type EventSnapshot } from './fields';
 import { changedEvent, recordChangeStatement, recordVersion } from './history';
 import { assertValidEvent } from './rules';
 import type { CreateEventInput, ListEventsInput } from './schemas';
@@ -38,7 +38,8 @@ export interface CheckpointRequest {
 }
 
 interface CommitResult {
-  event: CalendarEvent;
+  /** The event's row as stored after the commit, for a REST response to map into an entity. */
+  event: Row;
   role: Role | null;
   /** The number of the version the commit made, or null when it changed nothing. */
   version: number | null;
@@ -117,7 +118,7 @@ export class EventsService {
       description: request.description ?? null,
       ifMatch: request.ifMatch,
     });
-    return { event: result.event, role: result.role!, version: result.version };
+    return { event: this.em.map(CalendarEvent, result.event), role: result.role!, version: result.version };
   }
 
   /** Folds the live edits made since the last version into a new one (if they changed a field). */
@@ -158,7 +159,7 @@ export class EventsService {
     description: string | null;
     ifMatch?: number[];
   }): Promise<CommitResult> {
-    const { em, documents } = this;
+    const { documents } = this;
     const accessKeys = input.actor ? [accessKey(input.eventId, input.actor.id)] : [];
     const result = await BatchedTransaction.run(this.orm, async (tx): Promise<CommitResult> => {
       const [locked, documentRows, accessRows = []] = await tx.send([
@@ -167,7 +168,7 @@ export class EventsService {
         ...(input.actor ? [accessStatement(accessKeys)] : []),
       ]);
       if (!locked.length) throw new NotFound('Event not found');
-      let event = em.map(CalendarEvent, locked[0]);
+      const event = this.eventRow(locked[0]);
       const role = input.actor ? assertAccess(accessByKey(accessRows).get(accessKeys[0]), input.actor.minimumRole, input.actor.action).role : null;
       assertVersion(event, input.ifMatch);
 
@@ -200,9 +201,9 @@ export class EventsService {
       const saved = () => ({ eventId: event.id, state: Y.encodeStateAsUpdate(doc), foldedUpdateIds: stored.updates.map((row) => row.id) });
       if (!changes.length) {
         if (update || stored.updates.length || !stored.state) await tx.send([documents.saveStateStatement(saved())], { commit: true });
-        return { event, role, version: null, notice: null, update };
+        return { event: locked[0], role, version: null, notice: null, update };
       }
-      const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner.id }));
+      const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner_id }));
       const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
       const authorId = versionAuthor ?? credited[0].authorId;
       const version = event.version + 1;
@@ -210,20 +211,25 @@ export class EventsService {
         [recordChangeStatement({ eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description }, saved())],
         { commit: true },
       );
-      const recorded = changedEvent(em, written);
-      event = recorded.event;
+      const recorded = changedEvent(written);
       const notice = {
         version_number: version,
         created_by: { id: authorId, username: recorded.username },
         change_description: input.description,
         changes,
       };
-      return { event, role, version, notice, update };
+      return { event: recorded.event, role, version, notice, update };
     });
     if (result.notice || result.update) {
-      this.feed.emit('committed', { eventId: result.event.id, version: result.notice, update: result.update });
+      this.feed.emit('committed', { eventId: input.eventId, version: result.notice, update: result.update });
     }
     return result;
+  }
+
+  /** The event's row as the ORM's connection returns it, its times (text) parsed as the ORM parses them. */
+  private eventRow(row: Row): EventRow {
+    const platform = this.orm.em.getPlatform();
+    return { ...(row as unknown as EventRow), start_time: platform.parseDate(row.start_time as string), end_time: platform.parseDate(row.end_time as string) };
   }
 }
 
@@ -247,7 +253,7 @@ function editDocument(doc: Y.Doc, versionState: Uint8Array, patch: Partial<Event
   return edits.length ? Y.mergeUpdates(edits) : null;
 }
 
-function assertVersion(event: CalendarEvent, ifMatch: number[] | undefined): void {
+function assertVersion(event: { version: number }, ifMatch: number[] | undefined): void {
   if (ifMatch && !ifMatch.includes(event.version)) {
     throw new PreconditionFailed(`The event has changed: it is now at version ${event.version}`, { current_version: event.version });
   }
