@@ -23,9 +23,9 @@ export interface FieldChange {
 }
 
 /**
- * The event's row as PostgreSQL returns it (the CalendarEvent entity's columns), as the write
- * path reads and writes it: mapping it into the ORM's identity map cost more than the rest of a
- * checkpoint's reads, and only a REST response needs the entity.
+ * The event's row (the CalendarEvent entity's columns, its times parsed), as the write path reads
+ * it: mapping it into the ORM's identity map cost more than the rest of a checkpoint's reads, and
+ * only a REST response needs the entity.
  */
 export interface EventRow {
   id: number;

@@ -3,6 +3,13 @@ import type { Row, Statement } from '../db/batch';
 import { SAVE_STATE, saveStateParams, type SavedState } from '../documents/store';
 import { seriesEndOf, type EventSnapshot, type FieldChange } from './fields';
 
+/*
+ * How versions and changelog rows are written, in plain SQL: every write of an event makes one
+ * (live checkpoints every few seconds per room being typed into), and an ORM flush of the version
+ * and each changelog row took several statements and as much CPU as the rest of the write. The
+ * tables are the EventVersion and EventChangeLog entities'.
+ */
+
 export interface NewVersion {
   eventId: number;
   versionNumber: number;
@@ -15,13 +22,7 @@ export interface NewVersion {
   description: string | null;
 }
 
-/**
- * Appends a version and its changelog rows in one statement, and returns the author's username.
- * Every write of an event ends here (live checkpoints every few seconds per room being typed
- * into), so it is plain SQL: an ORM flush of the version and each changelog row took several
- * statements and as much CPU as the rest of the write. The tables are the EventVersion and
- * EventChangeLog entities'.
- */
+/** Appends a new event's first version and its changelog rows in one statement; returns the author's username. */
 export async function recordVersion(tx: EntityManager, version: NewVersion): Promise<string> {
   const [row] = await tx.execute<{ username: string }[]>(`with ${VERSION_ROWS} select username from "user" where id = ?`, [
     ...versionParams(version),
