@@ -47,6 +47,9 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
       onResubscribed: (listener) => listening.on('resubscribed', listener),
       async close() {
         facade.close();
+        // A stop's last messages (who is leaving, the last versions) may still wait for a
+        // connection, and pool.end() drops what waits: they go first, for a few seconds at most.
+        await facade.sent(5_000);
         for (const client of checkedOut) if (lost.has(client)) client.release(true);
         await pool.end();
       },
@@ -75,12 +78,21 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
  * The pool as the PostgreSQL adapter uses it: `query` to publish, and `connect` only for the client
  * it keeps for LISTEN, taking another when that one's connection is lost. Each LISTEN a
  * replacement makes is reported with its namespace (the channel is `socket.io#<namespace>`).
+ * `sent` waits for the queries under way, publishes among them.
  *
  * Once closed, `connect` never answers, and a client that connects after the close is dropped:
  * the adapter would otherwise keep such a client checked out (and `pool.end()` would wait for it
  * for ever), or retry a refused connect every few seconds, keeping the process alive.
  */
-function listenerPool(pool: pg.Pool, relistened: (namespace: string) => void): { pool: pg.Pool; close(): void } {
+function listenerPool(pool: pg.Pool, relistened: (namespace: string) => void): { pool: pg.Pool; close(): void; sent(withinMs: number): Promise<void> } {
+  const underWay = new Set<Promise<unknown>>();
+  const query = (...args: Parameters<pg.Pool['query']>) => {
+    const result = (pool.query as (...queryArgs: unknown[]) => Promise<unknown>)(...args);
+    underWay.add(result);
+    const done = () => underWay.delete(result);
+    result.then(done, done);
+    return result;
+  };
   let first = true;
   let closed = false;
   const never = new Promise<never>(() => undefined);
@@ -105,9 +117,17 @@ function listenerPool(pool: pg.Pool, relistened: (namespace: string) => void): {
     return client;
   };
   return {
-    pool: { query: pool.query.bind(pool), connect } as unknown as pg.Pool,
+    pool: { query, connect } as unknown as pg.Pool,
     close: () => {
       closed = true;
+    },
+    async sent(withinMs) {
+      let givingUp = false;
+      let timer: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs))).then(() => (givingUp = true));
+      // A message with an attachment is two queries, the second sent when the first is done.
+      while (underWay.size && !givingUp) await Promise.race([Promise.allSettled([...underWay]), givenUp]);
+      clearTimeout(timer);
     },
   };
 }
