@@ -308,12 +308,15 @@ describe('versions from live edits', () => {
     }
   });
 
-  /** Holds rooms' documents unread (their table locked, as a slow database would) until `release`. */
-  async function holdDocumentReads(server: TestApp) {
+  /**
+   * Holds a table's rows unread (the table locked, as a slow database would) until `release`:
+   * `event_document` holds rooms' documents, `event_permission` the checks of who may join.
+   */
+  async function holdReads(server: TestApp, table: 'event_document' | 'event_permission' = 'event_document') {
     const lock = new pg.Client({ connectionString: server.databaseUrl });
     await lock.connect();
     await lock.query('begin');
-    await lock.query('lock table event_document in access exclusive mode');
+    await lock.query(`lock table ${table} in access exclusive mode`);
     return {
       waiting: () => waitUntil(async () => ((await lock.query('select 1 from pg_locks where not granted')).rowCount ?? 0) > 0, 'a document read to wait'),
       async release() {
@@ -336,7 +339,7 @@ describe('versions from live edits', () => {
   it('keeps out a socket that disconnects while its join is checked, and unloads the room it opened', async () => {
     const { quick, id, client } = await ownerOnQuickServer('leaver');
     try {
-      const held = await holdDocumentReads(quick);
+      const held = await holdReads(quick);
       client.socket.emit('join', { event_id: id }, () => undefined);
       await held.waiting();
       client.socket.disconnect();
@@ -353,7 +356,7 @@ describe('versions from live edits', () => {
   it('cancels a join when the socket leaves the event while the join is checked', async () => {
     const { quick, id, client } = await ownerOnQuickServer('hasty');
     try {
-      const held = await holdDocumentReads(quick);
+      const held = await holdReads(quick);
       const joined = client.socket.emitWithAck('join', { event_id: id });
       await held.waiting();
       // Answered before the join: the client asked in this order, and must not end up in the room.
@@ -361,6 +364,21 @@ describe('versions from live edits', () => {
       await held.release();
       expect(await joined).toMatchObject({ error: { code: 'join_cancelled' } });
       await waitUntil(async () => quick.hub.openRooms === 0, 'the empty room to be unloaded', 3_000);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('reads no document for a join cancelled while access is checked', async () => {
+    const { quick, id, client } = await ownerOnQuickServer('early-leaver');
+    try {
+      const held = await holdReads(quick, 'event_permission');
+      const joined = client.socket.emitWithAck('join', { event_id: id });
+      await held.waiting();
+      expect(await client.socket.emitWithAck('leave', { event_id: id })).toEqual({ ok: true });
+      await held.release();
+      expect(await joined).toMatchObject({ error: { code: 'join_cancelled' } });
+      expect(quick.hub.openRooms).toBe(0);
     } finally {
       await quick.close();
     }
@@ -374,7 +392,7 @@ describe('versions from live edits', () => {
       await share(quick.api, eventOwner, id, guest, 'viewer');
       const client = await CollabClient.connect(quick.baseUrl, guest.token);
       clients.push(client);
-      const held = await holdDocumentReads(quick);
+      const held = await holdReads(quick);
       const joined = client.socket.emitWithAck('join', { event_id: id });
       // The join has found the guest a viewer and is reading the document when the owner revokes.
       await held.waiting();

@@ -305,8 +305,7 @@ export class CollabHub {
     const attempt: JoinAttempt = { socket, eventId, accessChanged: false, cancelled: false };
     this.joinsBeingChecked.add(attempt);
     const { role, version, room } = await this.admit(attempt).finally(() => this.joinsBeingChecked.delete(attempt));
-    // Left or gone while it was checked: the leave or 'disconnect' found it in no room, so it must not enter this one.
-    if (attempt.cancelled || socket.disconnected) throw new AppError(409, 'join_cancelled', 'The join was cancelled by a leave or a disconnect');
+    throwIfCancelled(attempt);
     room.cancelUnload();
     room.members.set(socket.id, { socket, userId: socket.data.caller.id, username: socket.data.caller.username, role });
     socket.data.joined.add(eventId);
@@ -325,6 +324,8 @@ export class CollabHub {
     for (;;) {
       attempt.accessChanged = false;
       const access = await this.deps.services.permissions.access(attempt.socket.data.caller.id, attempt.eventId);
+      // No document is read for a join that will not happen.
+      throwIfCancelled(attempt);
       const room = await this.openRoom(attempt.eventId);
       if (!attempt.accessChanged) return { ...access, room };
     }
@@ -737,6 +738,11 @@ export class CollabHub {
   private inContext<T>(work: () => Promise<T>): Promise<T> {
     return RequestContext.create(this.deps.orm.em, work);
   }
+}
+
+/** Left or gone while the join was checked: the leave or 'disconnect' found it in no room, so it must not enter one. */
+function throwIfCancelled(attempt: JoinAttempt): void {
+  if (attempt.cancelled || attempt.socket.disconnected) throw new AppError(409, 'join_cancelled', 'The join was cancelled by a leave or a disconnect');
 }
 
 function connectError(err: AppError): Error & { data?: unknown } {
