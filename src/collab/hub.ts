@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import { RequestContext } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
@@ -227,7 +226,7 @@ export class CollabHub {
     const eventIds = await this.deps.documents.eventsToRecover(this.deps.orm.em.fork());
     for (const eventId of eventIds) {
       try {
-        await this.inContext(() => this.deps.services.events.checkpoint({ eventId }));
+        await this.deps.services.events.checkpoint({ eventId });
       } catch (err) {
         this.deps.logger.warn({ err, eventId }, 'could not fold recovered live edits into a version');
       }
@@ -275,9 +274,7 @@ export class CollabHub {
     handle('checkpoint', CheckpointPayload, async (payload) => {
       const { room } = this.memberOf(socket, payload.event_id);
       await room.settle();
-      const version = await this.inContext(() =>
-        this.deps.services.events.checkpoint({ eventId: room.eventId, actorId: socket.data.caller.id, description: payload.description }),
-      );
+      const version = await this.deps.services.events.checkpoint({ eventId: room.eventId, actorId: socket.data.caller.id, description: payload.description });
       return { version };
     });
     handle('auth', AuthPayload, async (payload) => {
@@ -454,7 +451,7 @@ export class CollabHub {
     let loading = this.loading.get(eventId);
     if (!loading) {
       const arrived: Uint8Array[] = [];
-      loading = { arrived, room: this.inContext(() => this.loadRoom(eventId, arrived)).finally(() => this.loading.delete(eventId)) };
+      loading = { arrived, room: this.loadRoom(eventId, arrived).finally(() => this.loading.delete(eventId)) };
       this.loading.set(eventId, loading);
     }
     return loading.room;
@@ -500,7 +497,7 @@ export class CollabHub {
   private async checkpoint(room: Room): Promise<void> {
     if (!(await room.settle())) return;
     try {
-      await this.inContext(() => this.deps.services.events.checkpoint({ eventId: room.eventId }));
+      await this.deps.services.events.checkpoint({ eventId: room.eventId });
     } catch (err) {
       if (err instanceof NotFound) return; // deleted meanwhile
       const error = toCollabError(err, this.deps.logger);
@@ -732,11 +729,6 @@ export class CollabHub {
   private askPeers<A>(event: 'presence' | 'processes', args: unknown[], answered: (err: Error | null, answers: A[]) => void): void {
     if (this.closing || !this.deps.cluster) return answered(null, []);
     (this.nsp.serverSideEmit as (event: string, ...args: unknown[]) => boolean)(event, ...args, (err: Error | null, answers?: A[]) => answered(err, answers ?? []));
-  }
-
-  /** Runs service calls with their own EntityManager, as each HTTP request gets. */
-  private inContext<T>(work: () => Promise<T>): Promise<T> {
-    return RequestContext.create(this.deps.orm.em, work);
   }
 }
 
