@@ -69,12 +69,15 @@ async function ownerBesidePeer(env: Record<string, string> = {}) {
 /** Closes every process's connection for hearing the others, and returns once they are gone. */
 type DropListeners = () => Promise<void>;
 
-/** The database backends of the processes' LISTEN connections. */
+/** The database backends of the processes' LISTEN connections (not the test's own peers'). */
 async function listenerPids(): Promise<number[]> {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    const { rows } = await client.query(`select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %'`);
+    const { rows } = await client.query(
+      `select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %' and application_name <> $1`,
+      [PeerOnTheWire.UID],
+    );
     return rows.map((row) => row.pid as number);
   } finally {
     await client.end();
@@ -84,6 +87,11 @@ async function listenerPids(): Promise<number[]> {
 const dropPostgresListeners: DropListeners = async () => {
   const pids = await listenerPids();
   expect(pids.length).toBeGreaterThanOrEqual(2);
+  await endBackends(pids);
+};
+
+/** Ends these database backends, and returns once they are gone. */
+async function endBackends(pids: number[]): Promise<void> {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
@@ -95,7 +103,7 @@ const dropPostgresListeners: DropListeners = async () => {
   } finally {
     await client.end();
   }
-};
+}
 
 const dropRedisListeners = (url: string): DropListeners => async () => {
   const client = new Redis(url);
@@ -163,7 +171,7 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     onA.socket.emit('awareness', { event_id: id, state: { field: 'title' } });
     const { connection } = await here;
     const withdrawn = { event_id: id, user: { id: owner.id, username: owner.username }, connection, state: null };
-    return { a, onB, withdrawn };
+    return { a, onA, onB, owner, withdrawn };
   }
 
   it("withdraw a stopping process's presence from the others' rooms", async () => {
@@ -202,6 +210,29 @@ describe.each(ADAPTERS)('two processes through the %s adapter', (_name, adapterE
     // Relayed while no process listens: this one is lost on the way.
     expect(await writerOnA.edit(id, (map) => (map.get('description') as Y.Text).insert(5, ', missed'))).toEqual({ ok: true });
     await readerOnB.waitFor(() => description() === 'heard, missed', 'the missed edit, once the processes hear each other again');
+  });
+
+  it('tell each other who is here, and who left, after a time they could not hear each other', async () => {
+    const { a, onA, onB, owner, withdrawn } = await presentOnA();
+    const id = withdrawn.event_id;
+    // The owner also has a second tab open on A, which B has heard of.
+    const secondTab = await connect(a, owner);
+    await secondTab.join(id);
+    const secondTabId = secondTab.socket.id;
+    const heard = onB.next('awareness', (payload) => payload.connection === secondTabId);
+    secondTab.socket.emit('awareness', { event_id: id, state: { field: 'location' } });
+    await heard;
+
+    await dropListeners();
+    // While B cannot hear A, the first tab moves to another field and the second is closed.
+    onA.socket.emit('awareness', { event_id: id, state: { field: 'description' } });
+    secondTab.close();
+    const [moved, left] = await Promise.all([
+      onB.next('awareness', (payload) => payload.connection === withdrawn.connection && payload.state?.field === 'description'),
+      onB.next('awareness', (payload) => payload.connection === secondTabId && payload.state === null),
+    ]);
+    expect(moved).toEqual({ ...withdrawn, state: { field: 'description' } });
+    expect(left).toEqual({ ...withdrawn, connection: secondTabId, state: null });
   });
 
   it('never write the same version twice when both checkpoint at once', async () => {
@@ -247,11 +278,16 @@ class PeerOnTheWire {
   private readonly taken = new Map<string, number>();
   /** What this peer answers to questions (server-side emits with an ack), by event. */
   private readonly replies = new Map<string, unknown>();
+  /** Whether it answers a process announcing itself, as every real process does. */
+  private answersAnnouncements = false;
   private closed = false;
 
   private constructor(private readonly client: pg.Client) {
     client.on('notification', ({ payload }) => {
       const message = JSON.parse(payload!);
+      if (message.type === INITIAL_HEARTBEAT && message.uid !== PeerOnTheWire.UID && this.answersAnnouncements) {
+        void this.publish({ type: HEARTBEAT });
+      }
       // Server-side emits from the process under test; heartbeats and this peer's own are left out.
       if (message.type === SERVER_SIDE_EMIT && message.uid !== PeerOnTheWire.UID) {
         const [event, ...args] = message.data.packet;
@@ -270,7 +306,7 @@ class PeerOnTheWire {
   static readonly UID = 'peer-on-the-wire';
 
   static async listen(databaseUrl: string): Promise<PeerOnTheWire> {
-    const client = new pg.Client({ connectionString: databaseUrl });
+    const client = new pg.Client({ connectionString: databaseUrl, application_name: PeerOnTheWire.UID });
     await client.connect();
     await client.query(`LISTEN "${CHANNEL}"`);
     return new PeerOnTheWire(client);
@@ -302,6 +338,11 @@ class PeerOnTheWire {
     return this.publish({ type: INITIAL_HEARTBEAT });
   }
 
+  /** From now on, answers a process announcing itself with a heartbeat, which makes it known there. */
+  answerAnnouncements(): void {
+    this.answersAnnouncements = true;
+  }
+
   emit(event: string, ...args: unknown[]): Promise<unknown> {
     return this.publish({ type: SERVER_SIDE_EMIT, data: { packet: [event, ...args] } });
   }
@@ -324,6 +365,7 @@ class PeerOnTheWire {
 // The adapter's channel for /collab and its message types (socket.io-adapter's MessageType).
 const CHANNEL = 'socket.io#/collab';
 const INITIAL_HEARTBEAT = 1;
+const HEARTBEAT = 2;
 const SERVER_SIDE_EMIT = 9;
 const SERVER_SIDE_EMIT_RESPONSE = 10;
 
@@ -346,6 +388,8 @@ describe('a process alone', () => {
     const [offered, offerIsAnswer] = await peer.next('doc-sync');
     expect(offered.map(([eventId]: [number]) => eventId)).toEqual([id]);
     expect(offerIsAnswer).toBe(false);
+    // So is the question of who is there, for it to ask back: presence said while alone went nowhere.
+    expect(await peer.next('presence')).toEqual([[id], true]);
 
     // Asked for everything, the process answers with the edit it made alone, and asks back.
     await peer.emit('doc-sync', [[id, Buffer.from(Y.encodeStateVector(new Y.Doc())).toString('base64')]], false);
@@ -370,9 +414,29 @@ describe('a process alone', () => {
     // event and nothing more.
     const newcomer = await connect(a, owner);
     await newcomer.join(id);
-    expect(await peer.next('presence')).toEqual([id]);
+    expect(await peer.next('presence')).toEqual([[id], false]);
     const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence', 2_000);
     expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: client.socket.id, state: { field: 'title' } });
+  });
+});
+
+describe('a process that could not hear the others', () => {
+  it('announces itself again once it listens, so one that started meanwhile is known at once', async () => {
+    const { peer, id, client } = await ownerBesidePeer();
+    await peer.next('doc-sync'); // the document's opening asked, and nobody answered: it is alone
+    peer.answerAnnouncements();
+    const [listener] = await listenerPids();
+    await endBackends([listener]);
+    // While it cannot hear, another process starts and announces itself, unheard.
+    await peer.announce();
+    await waitUntil(async () => (await listenerPids()).length > 0, 'the process to listen again');
+    // Its edits reach the other process once it knows of it: within the second of its count of
+    // the others, not at the other's next heartbeat (this one never sends one).
+    let edits = 0;
+    await waitUntil(async () => {
+      await client.edit(id, (map) => (map.get('description') as Y.Text).insert(0, `${(edits += 1)}`));
+      return peer.sent('doc-updates') > 0;
+    }, 'an edit relayed to the process that started meanwhile', 5_000);
   });
 });
 
@@ -432,7 +496,7 @@ describe('a process that does not answer', () => {
     const newcomer = await connect(a, viewer);
     const joined = Date.now();
     await newcomer.join(id);
-    expect(await peer.next('presence')).toEqual([id]);
+    expect(await peer.next('presence')).toEqual([[id], false]);
     const presence = await newcomer.waitFor(() => newcomer.received.find((r) => r.event === 'awareness')?.payload, 'presence from B', 8_000);
     expect(presence).toEqual({ event_id: id, user: { id: owner.id, username: owner.username }, connection: onB.socket.id, state: { field: 'title' } });
     // It came with the adapter's timeout (5 s): A waited for the silent process, then kept B's answer.

@@ -31,4 +31,34 @@ describe('PeerPresence', () => {
     peers.forgetEvent(2);
     expect(peers.withdraw(['gone'])).toEqual([presence(3, 'kept', null)]);
   });
+
+  it("takes an answer as all that a process holds in the events asked about, but a relay heard since stands", () => {
+    const peers = new PeerPresence();
+    peers.note('other', presence(1, 'stays'));
+    peers.note('other', presence(1, 'left-unheard'));
+    peers.note('other', presence(1, 'moved-since'));
+    peers.note('other', presence(1, 'left-since'));
+    peers.note('other', presence(2, 'not-asked-about'));
+    peers.note('third', presence(1, 'elsewhere'));
+    const asked = peers.notedIn([1]);
+    // Relays that overtake the answer: newer than it.
+    peers.note('other', presence(1, 'moved-since', { field: 'location' }));
+    peers.note('other', presence(1, 'left-since', null));
+    peers.note('other', presence(1, 'came-since'));
+
+    const answer = [presence(1, 'stays', { field: 'description' }), presence(1, 'moved-since'), presence(1, 'left-since'), presence(1, 'new')];
+    expect(peers.answered('other', asked, answer)).toEqual({
+      held: [presence(1, 'stays', { field: 'description' }), presence(1, 'new')],
+      left: [presence(1, 'left-unheard', null)],
+    });
+    expect(peers.notedIn([1]).get('1:moved-since')).toEqual(presence(1, 'moved-since', { field: 'location' }));
+    expect(peers.withdraw(['other']).map((withdrawn) => withdrawn.connection)).toEqual(['stays', 'moved-since', 'not-asked-about', 'came-since', 'new']);
+    expect(peers.processIds()).toEqual(['third']);
+  });
+
+  it('keeps no entry for a process whose answer holds nothing', () => {
+    const peers = new PeerPresence();
+    expect(peers.answered('empty', peers.notedIn([1]), [])).toEqual({ held: [], left: [] });
+    expect(peers.processIds()).toEqual([]);
+  });
 });

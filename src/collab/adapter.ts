@@ -4,7 +4,7 @@ import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Server } from 'socket.io';
+import type { Namespace, Server } from 'socket.io';
 import type { AppConfig } from '../config';
 
 export interface ClusterAdapter {
@@ -41,9 +41,23 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
     pool.on('acquire', (client) => checkedOut.add(client));
     pool.on('release', (_err, client) => checkedOut.delete(client));
     const listening = new EventEmitter();
-    const facade = listenerPool(pool, (namespace) => listening.emit('resubscribed', namespace));
+    // Each namespace's adapter announces this process to the others as the namespace opens,
+    // which may be before its LISTEN is in place: their answers would go unheard, and they would
+    // be learnt of only at their next heartbeat, up to 5 s on, relaying nothing meanwhile. So
+    // each adapter announces again once its namespace is listened to, there and after a reconnect.
+    const adapters = new Map<string, { init(): unknown }>();
+    const facade = listenerPool(pool, (namespace, again) => {
+      void adapters.get(namespace)?.init();
+      if (again) listening.emit('resubscribed', namespace);
+    });
+    const createAdapter = createPostgresAdapter(facade.pool, { tableName: 'socket_io_attachments', errorHandler });
     return {
-      adapter: createPostgresAdapter(facade.pool, { tableName: 'socket_io_attachments', errorHandler }),
+      // Socket.IO calls it with `new`, which an arrow function refuses.
+      adapter: function (nsp: Namespace) {
+        const adapter = createAdapter(nsp);
+        adapters.set(nsp.name, adapter);
+        return adapter;
+      },
       onResubscribed: (listener) => listening.on('resubscribed', listener),
       async close() {
         facade.close();
@@ -76,15 +90,15 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
 
 /**
  * The pool as the PostgreSQL adapter uses it: `query` to publish, and `connect` only for the client
- * it keeps for LISTEN, taking another when that one's connection is lost. Each LISTEN a
- * replacement makes is reported with its namespace (the channel is `socket.io#<namespace>`).
- * `sent` waits for the queries under way, publishes among them.
+ * it keeps for LISTEN, taking another when that one's connection is lost. Each LISTEN is reported
+ * once in place, with its namespace (the channel is `socket.io#<namespace>`) and whether a
+ * replacement made it. `sent` waits for the queries under way, publishes among them.
  *
  * Once closed, `connect` never answers, and a client that connects after the close is dropped:
  * the adapter would otherwise keep such a client checked out (and `pool.end()` would wait for it
  * for ever), or retry a refused connect every few seconds, keeping the process alive.
  */
-function listenerPool(pool: pg.Pool, relistened: (namespace: string) => void): { pool: pg.Pool; close(): void; sent(withinMs: number): Promise<void> } {
+function listenerPool(pool: pg.Pool, listened: (namespace: string, again: boolean) => void): { pool: pg.Pool; close(): void; sent(withinMs: number): Promise<void> } {
   const underWay = new Set<Promise<unknown>>();
   const query = (...args: Parameters<pg.Pool['query']>) => {
     const result = (pool.query as (...queryArgs: unknown[]) => Promise<unknown>)(...args);
@@ -103,15 +117,13 @@ function listenerPool(pool: pg.Pool, relistened: (namespace: string) => void): {
       client.release(true);
       return never;
     }
-    if (first) {
-      first = false;
-      return client;
-    }
-    const query = client.query.bind(client) as (text: string) => Promise<pg.QueryResult>;
-    client.query = (async (text: string) => {
-      const result = await query(text);
-      const listened = /^LISTEN "[^#]*#(.*)"$/.exec(text);
-      if (listened) relistened(listened[1]);
+    const again = !first;
+    first = false;
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
+    client.query = (async (...args: unknown[]) => {
+      const result = await query(...args);
+      const channel = typeof args[0] === 'string' ? /^LISTEN "[^#]*#(.*)"$/.exec(args[0]) : null;
+      if (channel) listened(channel[1], again);
       return result;
     }) as typeof client.query;
     return client;

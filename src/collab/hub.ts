@@ -39,7 +39,7 @@ import { EventGone, UpdateLog } from './update-log';
 const NAMESPACE = '/collab';
 /** How often the count of other processes is refreshed from the adapter. */
 const PEER_COUNT_MS = 1_000;
-/** Documents per `doc-sync` or answering `doc-updates` message, presences per `left`: messages stay small. */
+/** Documents per `doc-sync` or answering `doc-updates` message, events per `presence` question, presences per `left`: messages stay small. */
 const SYNC_BATCH = 100;
 
 export interface HubOptions extends CheckpointTiming {
@@ -69,8 +69,11 @@ interface PeerEvents {
   'doc-sync': (documents: [eventId: number, stateVector: string][], answer: boolean) => void;
   /** `from` names the sending process in this and the next two (see PeerPresence). */
   awareness: (payload: Presence, from: string) => void;
-  /** Asks for the presence held in the receiving process for an event's sockets. */
-  presence: (eventId: number, answer: (answer: { from: string; presence: Presence[] }) => void) => void;
+  /**
+   * Asks for the presence held in the receiving process for these events' sockets; with
+   * `askBack`, the receiver then asks the same of the sender, for the events it has open too.
+   */
+  presence: (eventIds: number[], askBack: boolean, answer: (answer: { from: string; presence: Presence[] }) => void) => void;
   /** Connections of a process that is stopping, each with `state: null`, for their rooms elsewhere. */
   left: (presence: Presence[], from: string) => void;
   /** Asks each process which it is: those that do not answer when all are asked are gone. */
@@ -193,7 +196,9 @@ export class CollabHub {
       this.peerCheck = setInterval(() => void this.countPeers(), PEER_COUNT_MS).unref();
       // What the others relayed while this process could not hear them never arrived.
       deps.cluster.onResubscribed((namespace) => {
-        if (namespace === undefined || namespace === NAMESPACE) this.syncWithPeers();
+        if (namespace !== undefined && namespace !== NAMESPACE) return;
+        this.syncWithPeers();
+        this.resyncPresence();
       });
     }
   }
@@ -340,14 +345,37 @@ export class CollabHub {
       for (const payload of presence) if (payload.connection !== socket.id) socket.emit('awareness', payload);
     };
     tell(this.presenceHere(eventId));
-    if (this.peerCount === 0) return;
-    this.askPeers<{ from: string; presence: Presence[] }>('presence', [eventId], (err, answers) => {
-      if (err) this.deps.logger.warn({ err, eventId }, 'not every other process said who is here');
+    if (this.peerCount > 0) this.askPresence([eventId], false, tell);
+  }
+
+  /**
+   * Asks the other processes who is in these events there. Each answer is the whole of that
+   * process's presence in them: what it relayed before and no longer holds left unheard, and
+   * the rooms here are told so. `heard` gets the presence each answer holds.
+   */
+  private askPresence(eventIds: number[], askBack: boolean, heard: (presence: Presence[]) => void): void {
+    const asked = this.peerPresence.notedIn(eventIds);
+    this.askPeers<{ from: string; presence: Presence[] }>('presence', [eventIds, askBack], (err, answers) => {
+      if (err) this.deps.logger.warn({ err, events: eventIds.length }, 'not every other process said who is here');
       for (const { from, presence } of answers) {
-        for (const payload of presence) this.notePeerPresence(from, payload);
-        tell(presence);
+        const { held, left } = this.peerPresence.answered(
+          from,
+          asked,
+          presence.filter((payload) => this.rooms.has(payload.event_id)),
+        );
+        for (const payload of left) this.relayAwareness(payload);
+        heard(held);
       }
     });
+  }
+
+  /**
+   * Brings the presence in the open rooms in line with the others', after a time one side could
+   * not hear the other, or knew of no other (and relayed nothing): each side asks the other, so
+   * that, whichever of them listens last, both questions are heard.
+   */
+  private resyncPresence(eventIds = [...this.rooms.keys()], askBack = true): void {
+    for (const batch of batchesOf(eventIds)) this.askPresence(batch, askBack, (presence) => presence.forEach((payload) => this.relayAwareness(payload)));
   }
 
   /** Tells the other processes that this process's connections are leaving every room they are in. */
@@ -577,7 +605,11 @@ export class CollabHub {
     this.nsp.on('left', guarded((leaving: Presence[], from: string) => leaving.forEach((presence) => relayFromPeer(from, presence))));
     this.nsp.on(
       'presence',
-      guarded((eventId: number, answer: (answer: { from: string; presence: Presence[] }) => void) => answer({ from: this.processId, presence: this.presenceHere(eventId) })),
+      guarded((eventIds: number[], askBack: boolean, answer: (answer: { from: string; presence: Presence[] }) => void) => {
+        const open = eventIds.filter((eventId) => this.rooms.has(eventId));
+        answer({ from: this.processId, presence: open.flatMap((eventId) => this.presenceHere(eventId)) });
+        if (askBack) this.resyncPresence(open, false);
+      }),
     );
     this.nsp.on('processes', guarded((answer: (processId: string) => void) => answer(this.processId)));
     this.nsp.on(
@@ -666,7 +698,7 @@ export class CollabHub {
   /**
    * Alone, a process relays no updates or presence: it would publish every keystroke for no
    * one. When the count of other processes rises, a newcomer may lack what went unrelayed, so
-   * every open document is synced with the others.
+   * every open document is synced with the others, and they are told who is here.
    */
   private async countPeers(): Promise<void> {
     let count: number;
@@ -679,7 +711,10 @@ export class CollabHub {
     const grew = count > this.peerCount;
     const shrank = count < this.peerCount;
     this.peerCount = count;
-    if (grew) this.syncWithPeers();
+    if (grew) {
+      this.syncWithPeers();
+      this.resyncPresence();
+    }
     if (shrank || Date.now() - this.lastPresenceCheck >= this.options.presenceCheckMs) this.withdrawGonePeers();
   }
 
