@@ -44,7 +44,6 @@ export async function start(config: AppConfig, logger: Logger): Promise<RunningS
     hub,
     async close() {
       await hub.close(); // also closes the HTTP server
-      httpServer.closeAllConnections();
       await cluster?.close();
       await database.close();
     },

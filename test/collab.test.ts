@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { DriverException } from '@mikro-orm/core';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
@@ -663,6 +664,28 @@ describe('connections', () => {
     const expected = '[offline] start [online]';
     await back.waitFor(() => back.text(id, 'description').toString() === expected, 'rejoined copy');
     await stayer.waitFor(() => stayer.text(id, 'description').toString() === expected, 'offline edit reached the other client');
+  });
+
+  it('lets a stop end within seconds though a client never answers the WebSocket closing handshake', async () => {
+    // Stopped right after its start: the cluster adapter's LISTEN may still be under way as it closes.
+    const quick = await startTestApp();
+    // A WebSocket whose peer reads but never answers, as when its network has gone away.
+    const gone = net.connect(Number(new URL(quick.baseUrl).port), '127.0.0.1');
+    try {
+      const upgraded = new Promise<string>((resolve) => gone.once('data', (data) => resolve(String(data))));
+      gone.write(
+        'GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      expect(await upgraded).toMatch(/^HTTP\/1.1 101/);
+      gone.on('data', () => undefined);
+      const stopping = Date.now();
+      await quick.close();
+      // ws alone would wait 30 s for the answer.
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+    } finally {
+      gone.destroy();
+    }
   });
 
   it("closes a session's sockets when it logs out or its refresh token is reused, and no one else's", async () => {

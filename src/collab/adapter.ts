@@ -29,17 +29,9 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5_000 });
     pool.on('error', errorHandler);
     // The adapter keeps one client checked out for LISTEN. When its connection is lost it takes a
-    // new one, but it neither listens for the old one's 'error' (without a listener, a database
-    // restart would crash the process) nor gives it back, which would leave pool.end() waiting
-    // for it for ever: those dead clients are handed back at close.
-    const checkedOut = new Set<pg.PoolClient>();
-    const lost = new WeakSet<pg.PoolClient>();
-    pool.on('connect', (client) => {
-      client.on('error', errorHandler);
-      client.once('end', () => lost.add(client));
-    });
-    pool.on('acquire', (client) => checkedOut.add(client));
-    pool.on('release', (_err, client) => checkedOut.delete(client));
+    // new one, but it does not listen for the old one's 'error' (without a listener, a database
+    // restart would crash the process).
+    pool.on('connect', (client) => client.on('error', errorHandler));
     const listening = new EventEmitter();
     // Each namespace's adapter announces this process to the others as the namespace opens,
     // which may be before its LISTEN is in place: their answers would go unheard, and they would
@@ -64,7 +56,7 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
         // A stop's last messages (who is leaving, the last versions) may still wait for a
         // connection, and pool.end() drops what waits: they go first, for a few seconds at most.
         await facade.sent(5_000);
-        for (const client of checkedOut) if (lost.has(client)) client.release(true);
+        facade.dropListeners();
         await pool.end();
       },
     };
@@ -97,8 +89,17 @@ export async function createClusterAdapter(config: AppConfig['collab'], database
  * Once closed, `connect` never answers, and a client that connects after the close is dropped:
  * the adapter would otherwise keep such a client checked out (and `pool.end()` would wait for it
  * for ever), or retry a refused connect every few seconds, keeping the process alive.
+ * `dropListeners`, once the adapter is closed, ends the LISTEN clients it has not handed back:
+ * one whose connection was lost (it took another), or one whose LISTEN was still under way as
+ * its last namespace closed (it hands back only the client it has finished setting up).
  */
-function listenerPool(pool: pg.Pool, listened: (namespace: string, again: boolean) => void): { pool: pg.Pool; close(): void; sent(withinMs: number): Promise<void> } {
+function listenerPool(
+  pool: pg.Pool,
+  listened: (namespace: string, again: boolean) => void,
+): { pool: pg.Pool; close(): void; sent(withinMs: number): Promise<void>; dropListeners(): void } {
+  /** The clients handed to the adapter for LISTEN, until it gives them back. */
+  const listeners = new Set<pg.PoolClient>();
+  pool.on('release', (_err, client) => listeners.delete(client));
   const underWay = new Set<Promise<unknown>>();
   const query = (...args: Parameters<pg.Pool['query']>) => {
     const result = (pool.query as (...queryArgs: unknown[]) => Promise<unknown>)(...args);
@@ -117,6 +118,7 @@ function listenerPool(pool: pg.Pool, listened: (namespace: string, again: boolea
       client.release(true);
       return never;
     }
+    listeners.add(client);
     const again = !first;
     first = false;
     const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
@@ -132,6 +134,9 @@ function listenerPool(pool: pg.Pool, listened: (namespace: string, again: boolea
     pool: { query, connect } as unknown as pg.Pool,
     close: () => {
       closed = true;
+    },
+    dropListeners() {
+      for (const client of listeners) client.release(true);
     },
     async sent(withinMs) {
       let givingUp = false;

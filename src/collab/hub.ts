@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
@@ -41,6 +42,12 @@ const NAMESPACE = '/collab';
 const PEER_COUNT_MS = 1_000;
 /** Documents per `doc-sync` or answering `doc-updates` message, events per `presence` question, presences per `left`: messages stay small. */
 const SYNC_BATCH = 100;
+/**
+ * How long a stop waits for connections to end once every socket is told to close. A client
+ * whose network went away never answers the WebSocket closing handshake, and `ws` would wait
+ * 30 s for it; a REST request still running gets this long to finish.
+ */
+const CLOSE_GRACE_MS = 3_000;
 
 export interface HubOptions extends CheckpointTiming {
   /** How long an empty room's document stays in memory, for quick rejoins. */
@@ -147,6 +154,8 @@ export class CollabHub {
   private readonly options: HubOptions;
   private readonly sessionSweep: NodeJS.Timeout;
   private closing = false;
+  /** The HTTP server's connections (WebSockets among them), for a stop to cut those that linger. */
+  private readonly connections = new Set<NetSocket>();
 
   constructor(
     httpServer: HttpServer,
@@ -170,6 +179,10 @@ export class CollabHub {
       // The default, stated because the fan-out's precomputed frames (broadcast.ts) rely on it.
       perMessageDeflate: false,
       ...(deps.cluster ? { adapter: deps.cluster.adapter } : {}),
+    });
+    httpServer.on('connection', (connection: NetSocket) => {
+      this.connections.add(connection);
+      connection.once('close', () => this.connections.delete(connection));
     });
     this.nsp = this.io.of(NAMESPACE);
     this.updateLog = new UpdateLog(deps.databaseUrl, deps.logger);
@@ -220,7 +233,10 @@ export class CollabHub {
     for (const room of this.rooms.values()) room.destroy();
     this.rooms.clear();
     await this.roomLocks.close();
+    // Closing the sockets also closes the HTTP server, which waits for every connection to end.
+    const cut = setTimeout(() => this.connections.forEach((connection) => connection.destroy()), CLOSE_GRACE_MS);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    clearTimeout(cut);
   }
 
   /**
