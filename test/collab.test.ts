@@ -319,7 +319,7 @@ describe('versions from live edits', () => {
     await lock.query('begin');
     await lock.query(`lock table ${table} in access exclusive mode`);
     return {
-      waiting: () => waitUntil(async () => ((await lock.query('select 1 from pg_locks where not granted')).rowCount ?? 0) > 0, 'a document read to wait'),
+      waiting: () => waitUntil(async () => ((await lock.query('select 1 from pg_locks where not granted')).rowCount ?? 0) > 0, `a read of ${table} to wait`),
       async release() {
         await lock.query('commit');
         await lock.end();
