@@ -34,14 +34,14 @@ export class PeerPresence {
    */
   answered(processId: string, asked: Map<string, Presence>, presence: Presence[]): { held: Presence[]; left: Presence[] } {
     const known = this.byProcess.get(processId) ?? new Map<string, Presence>();
-    this.byProcess.set(processId, known);
     const unchangedSince = (key: string) => known.get(key) === asked.get(key);
     const held = presence.filter((payload) => unchangedSince(keyOf(payload)));
     const answeredKeys = new Set(presence.map(keyOf));
     const left = [...known.entries()].filter(([key]) => asked.has(key) && unchangedSince(key) && !answeredKeys.has(key)).map(([, noted]) => noted);
     for (const noted of left) known.delete(keyOf(noted));
     for (const payload of held) known.set(keyOf(payload), payload);
-    if (known.size === 0) this.byProcess.delete(processId);
+    if (known.size) this.byProcess.set(processId, known);
+    else this.byProcess.delete(processId);
     return { held, left: left.map((noted) => ({ ...noted, state: null })) };
   }
 
