@@ -23,6 +23,7 @@ import { versionRoutes } from './versions/routes';
 import { VersionsService } from './versions/service';
 
 const API_VERSION = '1.0.0';
+const CLIENT_WENT_AWAY = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 export interface AppDependencies {
   config: AppConfig;
@@ -77,8 +78,12 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
   root.use('/api', api.routes());
 
   const app = new Koa({ proxy: false });
-  // Errors past the error middleware: failed response streams, mostly clients that went away.
-  app.on('error', (err) => logger.warn({ err }, 'response failed'));
+  // Errors past the error middleware: failed response streams. A client that went away while a
+  // file was sent (a browser leaving the page, a script closing once it has the bytes) is routine.
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: Koa.Context) => {
+    if (ctx?.headerSent && err.code && CLIENT_WENT_AWAY.has(err.code)) logger.debug({ err, path: ctx.path }, 'client closed the connection during the response');
+    else logger.warn({ err }, 'response failed');
+  });
   app.use(requestLog(logger));
   app.use(errorMiddleware(logger));
   app.use(async (ctx, next) => {

@@ -774,7 +774,7 @@ describe('a lost database connection', () => {
   it('holds the acks of edits made meanwhile, and stores every one once the database is back', async () => {
     const database = await createTestDatabase();
     const proxy = await proxyDatabase(database.url);
-    const flaky = await startTestApp({ DATABASE_URL: proxy.url, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' }, database);
+    const flaky = await startTestApp({ DATABASE_URL: proxy.url, COLLAB_QUIET_MS: '60000', COLLAB_MAX_DELAY_MS: '60000' }, { database, expectWarnings: true });
     try {
       const { user: writer, id, client } = await ownerInRoom(flaky, 'writer');
 
@@ -789,6 +789,7 @@ describe('a lost database connection', () => {
       expect(await Promise.all(acks)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
       expect(await client.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
       expect((await flaky.api.get(`/events/${id}`, { token: writer.token })).body.title).toBe('cbaPlanning');
+      expect(flaky.warnings.map((record) => record.msg)).toContain('database unreachable: retrying to store live edits');
     } finally {
       for (const client of clients.splice(0)) client.close();
       await flaky.close();

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { ConfigError, loadConfig } from '../src/config';
 import { createUser } from './support/fixtures';
 import { proxyDatabase } from './support/tcp-proxy';
@@ -92,6 +93,14 @@ describe('the running app', () => {
     expect((await bundle.text()).length).toBeGreaterThan(100_000);
   });
 
+  it('counts a client that goes away before a file is sent as no failure of the server', async () => {
+    // A browser leaving the page: the connection closes as soon as the response starts.
+    const head = await getAndClose(app.baseUrl, '/docs/swagger-ui-bundle.js', (received) => received.includes('\r\n\r\n'));
+    expect(head).toMatch(/^HTTP\/1.1 200 OK\r\n/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(app.warnings).toEqual([]);
+  });
+
   it('answers /health once the database answers', async () => {
     const response = await fetch(`${app.baseUrl}/health`);
     expect(response.status).toBe(200);
@@ -112,7 +121,7 @@ describe('an unreachable database', () => {
   it('answers 503 with Retry-After within seconds, and serves again once the database is back', async () => {
     const database = await createTestDatabase();
     const proxy = await proxyDatabase(database.url);
-    const app = await startTestApp({ DATABASE_URL: proxy.url }, database);
+    const app = await startTestApp({ DATABASE_URL: proxy.url }, { database, expectWarnings: true });
     try {
       const user = await createUser(app.api, 'outage');
       await proxy.cut();
@@ -126,6 +135,7 @@ describe('an unreachable database', () => {
 
       await proxy.restore();
       expect((await app.api.get('/events', { token: user.token })).status).toBe(200);
+      expect(app.warnings.map((record) => record.msg)).toContain('database unreachable');
     } finally {
       await proxy.restore();
       await app.close();
@@ -134,3 +144,19 @@ describe('an unreachable database', () => {
     }
   }, 60_000);
 });
+
+/** A GET on a raw connection, closed as soon as what has arrived is `enough`. */
+function getAndClose(baseUrl: string, path: string, enough: (received: string) => boolean): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`));
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+      if (!enough(received)) return;
+      socket.destroy();
+      resolve(received);
+    });
+    socket.on('error', reject);
+  });
+}

@@ -16,7 +16,16 @@ export interface TestApp {
   hub: CollabHub;
   /** The database's URL, for a second server on the same data. */
   databaseUrl: string;
+  /** What the server logged at warn level or above, whatever TEST_LOG_LEVEL shows. */
+  warnings: LogRecord[];
+  /** Stops the server; fails if it logged a warning that was not expected. */
   close(): Promise<void>;
+}
+
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
 }
 
 export interface TestDatabase {
@@ -36,12 +45,19 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+export interface TestAppOptions {
+  /** A database to share (the server that made it drops it); by default a fresh one of its own. */
+  database?: TestDatabase;
+  /** The test makes the server warn (an outage, say): `close` does not count warnings as a failure. */
+  expectWarnings?: boolean;
+}
+
 /**
  * The real server (HTTP + collaboration hub) on a real, fresh database of its own, listening on a
- * random port: tests talk to it over HTTP and Socket.IO like any client. Pass `database` to start
- * a second server on the same data; the database is dropped when the server that made it closes.
+ * random port: tests talk to it over HTTP and Socket.IO like any client. A warning it logs fails
+ * the test at `close` unless expected: the server warns only when something went wrong.
  */
-export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, { database, expectWarnings = false }: TestAppOptions = {}): Promise<TestApp> {
   const owned = database ? undefined : await createTestDatabase();
   const databaseUrl = (database ?? owned)!.url;
   const { config } = loadConfig({
@@ -54,7 +70,11 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     DATABASE_URL: databaseUrl,
     ...env,
   });
-  const server = await start(config, pino({ level: config.logLevel }));
+  const warnings: LogRecord[] = [];
+  const streams: pino.StreamEntry[] = [{ level: 'warn', stream: { write: (line: string) => warnings.push(JSON.parse(line)) } }];
+  if (config.logLevel !== 'silent') streams.push({ level: config.logLevel as pino.Level, stream: process.stdout });
+  const level = pino.levels.values[config.logLevel] < pino.levels.values.warn ? config.logLevel : 'warn';
+  const server = await start(config, pino({ level }, pino.multistream(streams)));
   return {
     baseUrl: server.url,
     api: new Api(`${server.url}/api/v1`),
@@ -62,9 +82,13 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     database: server.database,
     hub: server.hub,
     databaseUrl,
+    warnings,
     async close() {
       await server.close();
       await owned?.drop();
+      if (warnings.length && !expectWarnings) {
+        throw new Error(`The server logged ${warnings.length} unexpected warning(s):\n${warnings.map((record) => JSON.stringify(record)).join('\n')}`);
+      }
     },
   };
 }
