@@ -54,9 +54,9 @@ export const ListEventsQuery = Pagination.extend({
   path: ['end'],
 });
 
-export const EventResponse = z
+/** An event's own fields as responses give them: what every version keeps a snapshot of. */
+export const EventSnapshotResponse = z
   .object({
-    id: z.number().int(),
     title: z.string(),
     description: z.string(),
     start_time: z.string(),
@@ -64,6 +64,13 @@ export const EventResponse = z
     location: z.string().nullable(),
     is_recurring: z.boolean(),
     recurrence_pattern: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'EventSnapshot' });
+
+export const EventResponse = z
+  .object({
+    id: z.number().int(),
+    ...EventSnapshotResponse.shape,
     owner_id: z.number().int(),
     version: z.number().int().meta({ description: 'Current version number; also the ETag' }),
     role: z.enum(ROLES).meta({ description: "The caller's role" }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EventChangeLog, EventVersion } from '../db/entities';
+import { EventSnapshotResponse } from '../events/schemas';
 import { EventIdParams, pageOf, Pagination, PathId, UserRef } from '../http/schemas';
 
 export const VersionParams = EventIdParams.extend({ version_number: PathId.meta({ description: 'Version number' }) });
@@ -11,18 +12,6 @@ export const DiffParams = EventIdParams.extend({
 
 export const ChangelogQuery = Pagination;
 
-const Snapshot = z
-  .object({
-    title: z.string(),
-    description: z.string(),
-    start_time: z.string(),
-    end_time: z.string(),
-    location: z.string().nullable(),
-    is_recurring: z.boolean(),
-    recurrence_pattern: z.record(z.string(), z.unknown()).nullable(),
-  })
-  .meta({ id: 'EventSnapshot' });
-
 export const VersionSummary = z
   .object({
     version_number: z.number().int(),
@@ -32,7 +21,7 @@ export const VersionSummary = z
   })
   .meta({ id: 'VersionSummary' });
 
-export const VersionDetail = VersionSummary.extend({ event_id: z.number().int(), data: Snapshot }).meta({ id: 'Version' });
+export const VersionDetail = VersionSummary.extend({ event_id: z.number().int(), data: EventSnapshotResponse }).meta({ id: 'Version' });
 
 export const HistoryResponse = z.array(VersionSummary).meta({ id: 'History' });
 
