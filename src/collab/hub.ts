@@ -101,12 +101,6 @@ interface SocketData {
   caller: Caller;
   /** The events this socket has joined. */
   joined: Set<number>;
-  /**
-   * Its presence in each event, as last announced. Held here, in memory only, so that a newcomer
-   * gets everyone's at once (other processes answer for theirs) rather than each member answering
-   * each newcomer, which grows with the square of the room.
-   */
-  presence: Record<number, Record<string, unknown>>;
 }
 
 /** A join whose checks are running: a change of access meanwhile has them made again, a leave cancels it. */
@@ -194,7 +188,6 @@ export class CollabHub {
         (caller) => {
           socket.data.caller = caller;
           socket.data.joined = new Set();
-          socket.data.presence = {};
           next();
         },
         (err: unknown) => next(connectError(err instanceof AppError ? err : new Unauthorized('Invalid access token'))),
@@ -287,8 +280,8 @@ export class CollabHub {
     handle('update', UpdatePayload, (payload) => this.update(socket, payload.event_id, payload.update));
     handle('awareness', AwarenessPayload, async (payload) => {
       const { room } = this.memberOf(socket, payload.event_id);
-      if (payload.state) socket.data.presence[room.eventId] = payload.state;
-      else delete socket.data.presence[room.eventId];
+      if (payload.state) room.presence.set(socket.id, payload.state);
+      else room.presence.delete(socket.id);
       this.relayAwareness(presenceOf(socket, room.eventId, payload.state), socket);
       return { ok: true as const };
     });
@@ -425,10 +418,9 @@ export class CollabHub {
 
   /** The presence of the event's sockets in this process. */
   private presenceHere(eventId: number): Presence[] {
-    return [...(this.rooms.get(eventId)?.members.values() ?? [])].flatMap(({ socket }) => {
-      const state = socket.data.presence[eventId];
-      return state ? [presenceOf(socket, eventId, state)] : [];
-    });
+    const room = this.rooms.get(eventId);
+    if (!room) return [];
+    return Array.from(room.presence, ([socketId, state]) => presenceOf(room.members.get(socketId)!.socket, eventId, state));
   }
 
   /** Takes the socket out of the event's room, telling the others; the last one out saves the edits. */
@@ -444,9 +436,9 @@ export class CollabHub {
   /** Forgets the socket's membership and presence in the event; returns the room if it was in it. */
   private dropMember(socket: CollabSocket, eventId: number): Room | undefined {
     socket.data.joined.delete(eventId);
-    delete socket.data.presence[eventId];
     const room = this.rooms.get(eventId);
     if (!room?.members.delete(socket.id)) return undefined;
+    room.presence.delete(socket.id);
     void socket.leave(room.channel);
     return room;
   }

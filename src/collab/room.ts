@@ -42,7 +42,15 @@ export interface CheckpointTiming {
  */
 export class Room {
   readonly channel: string;
+  /** By socket id. */
   readonly members = new Map<string, Member>();
+  /**
+   * The presence of members that announced one (where they are, which field), by socket id, in
+   * memory only. Held here so that a newcomer gets everyone's at once (other processes answer for
+   * theirs) rather than each member answering each newcomer, which grows with the square of the
+   * room; and apart from the members, so that telling a newcomer costs nothing for the silent.
+   */
+  readonly presence = new Map<string, Record<string, unknown>>();
   private doc: Y.Doc;
   private quietTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
