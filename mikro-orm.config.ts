@@ -24,8 +24,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
       snapshot: false,
       emit: 'ts',
     },
-    // Owned by @socket.io/postgres-adapter, created by a migration; not an entity.
-    schemaGenerator: { skipTables: ['socket_io_attachments'] },
+    // Owned by @socket.io/postgres-adapter and rate-limiter-flexible, created by migrations; not entities.
+    schemaGenerator: { skipTables: ['socket_io_attachments', 'login_failure'] },
     forceUtcTimezone: true,
     // Entities are never loaded outside a request or an explicit fork.
     allowGlobalContext: false,

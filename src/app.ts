@@ -5,6 +5,7 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import { SessionFeed } from './auth/feed';
+import { LoginThrottle } from './auth/login-throttle';
 import { authRoutes } from './auth/routes';
 import { AuthService } from './auth/service';
 import type { AppConfig } from './config';
@@ -50,7 +51,7 @@ export function createServices(orm: MikroORM, config: AppConfig): Services {
     feed,
     sessions,
     documents,
-    auth: new AuthService(orm, config.jwt, sessions),
+    auth: new AuthService(orm, config.jwt, sessions, new LoginThrottle(orm, config.loginThrottle)),
     events,
     permissions: new PermissionsService(orm, feed),
     versions: new VersionsService(orm, events),
@@ -77,7 +78,8 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
   root.use('/api/v1', api.routes());
   root.use('/api', api.routes());
 
-  const app = new Koa({ proxy: false });
+  // Behind a proxy, the client's address (for login throttling) is in X-Forwarded-For.
+  const app = new Koa({ proxy: config.trustProxy });
   // Errors past the error middleware: failed response streams. A client that went away while a
   // file was sent (a browser leaving the page, a script closing once it has the bytes) is routine.
   app.on('error', (err: NodeJS.ErrnoException, ctx?: Koa.Context) => {

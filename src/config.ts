@@ -24,6 +24,9 @@ const EnvSchema = z.object({
   JWT_ISSUER: z.string().min(1).default('neofi-events'),
   ACCESS_TOKEN_TTL: duration(15 * 60),
   REFRESH_TOKEN_TTL: duration(30 * 24 * 3600),
+  LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
+  LOGIN_FAILURE_WINDOW: duration(15 * 60),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
@@ -43,6 +46,10 @@ export interface AppConfig {
   databaseUrl?: string;
   embeddedPostgres: { dataDir: string; port: number };
   jwt: { secret: string; issuer: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  /** Failed logins allowed per account and client address in a window. */
+  loginThrottle: { failures: number; windowSeconds: number };
+  /** Take the client's address from X-Forwarded-For (set only behind a proxy that sets it). */
+  trustProxy: boolean;
   bodyLimit: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   collab: {
@@ -105,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         accessTtlSeconds: vars.ACCESS_TOKEN_TTL,
         refreshTtlSeconds: vars.REFRESH_TOKEN_TTL,
       },
+      loginThrottle: { failures: vars.LOGIN_FAILURE_LIMIT, windowSeconds: vars.LOGIN_FAILURE_WINDOW },
+      trustProxy: vars.TRUST_PROXY === 'true',
       bodyLimit: vars.BODY_LIMIT,
       logLevel: vars.LOG_LEVEL,
       collab: {

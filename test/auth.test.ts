@@ -87,6 +87,74 @@ describe('login', () => {
   });
 });
 
+describe('login throttling', () => {
+  const LIMIT = 3;
+  let throttled: TestApp;
+  beforeAll(async () => {
+    throttled = await startTestApp({ LOGIN_FAILURE_LIMIT: String(LIMIT), LOGIN_FAILURE_WINDOW: '2s', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => throttled.close());
+
+  const logIn = (username: string, password: string, address: string) =>
+    throttled.api.post('/auth/login', { username, password }, { headers: { 'x-forwarded-for': address } });
+
+  it('refuses logins to an account from an address after too many failures, until the window ends', async () => {
+    const user = await createUser(throttled.api, 'fay');
+    for (let attempt = 0; attempt < LIMIT; attempt += 1) {
+      // Any case of the name is the same account.
+      expect((await logIn(attempt % 2 ? user.username.toUpperCase() : user.username, 'wrong password', '203.0.113.1')).status).toBe(401);
+    }
+    const refused = await logIn(user.username, user.password, '203.0.113.1');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: 'too_many_requests', details: { retry_after_seconds: expect.any(Number) } });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+
+    // The owner, elsewhere, is not locked out; nor is another account from that address.
+    expect((await logIn(user.username, user.password, '198.51.100.7')).status).toBe(200);
+    const other = await createUser(throttled.api, 'gus');
+    expect((await logIn(other.username, other.password, '203.0.113.1')).status).toBe(200);
+
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await logIn(user.username, user.password, '203.0.113.1')).status).toBe(200);
+  });
+
+  it('starts counting again after a successful login', async () => {
+    const user = await createUser(throttled.api, 'hal');
+    for (let attempt = 1; attempt < LIMIT; attempt += 1) expect((await logIn(user.username, 'wrong password', '203.0.113.2')).status).toBe(401);
+    expect((await logIn(user.username, user.password, '203.0.113.2')).status).toBe(200);
+    for (let attempt = 1; attempt < LIMIT; attempt += 1) expect((await logIn(user.username, 'wrong password', '203.0.113.2')).status).toBe(401);
+    expect((await logIn(user.username, user.password, '203.0.113.2')).status).toBe(200);
+  });
+
+  it('keeps no name or address in the database, and clears expired counts', async () => {
+    await logIn('ivy_unknown', 'wrong password', '203.0.113.3');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await logIn('ivy_unknown', 'wrong password', '203.0.113.4');
+    const rows = await throttled.database.orm.em.getConnection().execute<{ key: string; expire: string }[]>('select key, expire from login_failure');
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.key).toMatch(/^login:[0-9a-f]{64}$/);
+      expect(Number(row.expire)).toBeGreaterThan(Date.now());
+    }
+  });
+
+  it('takes the address from the connection, not X-Forwarded-For, unless told to trust a proxy', async () => {
+    const direct = await startTestApp({ LOGIN_FAILURE_LIMIT: String(LIMIT) });
+    try {
+      const user = await createUser(direct.api, 'jan');
+      for (let attempt = 0; attempt < LIMIT; attempt += 1) {
+        const response = await direct.api.post('/auth/login', { username: user.username, password: 'wrong' }, { headers: { 'x-forwarded-for': `192.0.2.${attempt}` } });
+        expect(response.status).toBe(401);
+      }
+      const spoofed = await direct.api.post('/auth/login', { username: user.username, password: user.password }, { headers: { 'x-forwarded-for': '192.0.2.99' } });
+      expect(spoofed.status).toBe(429);
+    } finally {
+      await direct.close();
+    }
+  });
+});
+
 describe('access tokens', () => {
   it('let the caller read itself', async () => {
     const user = await createUser(app.api, 'fay');

@@ -26,12 +26,18 @@ export function authRoutes(auth: AuthService): Route[] {
       tag: TAG,
       public: true,
       summary: 'Log in with username (or email) and password',
-      description: 'Accepts JSON or the OAuth2 password form. Wrong credentials answer the same whether or not the user exists.',
+      description:
+        'Accepts JSON or the OAuth2 password form. Wrong credentials answer the same whether or not the user exists. ' +
+        'After too many failed logins to one account from one address, logins from there are refused for a while (429).',
       body: LoginBody,
       bodyFormats: ['json', 'form'],
-      responses: { 200: { description: 'A new session', schema: TokenResponse }, 401: errorResponse('Wrong credentials') },
+      responses: {
+        200: { description: 'A new session', schema: TokenResponse },
+        401: errorResponse('Wrong credentials'),
+        429: { ...errorResponse('Too many failed logins to this account from this address'), headers: { 'Retry-After': 'Seconds until logins are accepted again' } },
+      },
       async handler(ctx, { body }) {
-        sendTokens(ctx, await auth.login(body.username, body.password));
+        sendTokens(ctx, await auth.login(body.username, body.password, ctx.ip));
       },
     }),
     defineRoute({

@@ -7,6 +7,7 @@ import { BatchedLookup } from '../db/batched-lookup';
 import { Conflict, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
 import type { SessionFeed } from './feed';
+import type { LoginThrottle } from './login-throttle';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
 import { AccessTokens, hashRefreshToken, newRefreshToken } from './tokens';
 
@@ -35,6 +36,7 @@ export class AuthService {
     private readonly orm: MikroORM,
     private readonly settings: AppConfig['jwt'],
     private readonly sessions: SessionFeed,
+    private readonly loginThrottle: LoginThrottle,
   ) {
     this.accessTokens = new AccessTokens(settings);
   }
@@ -57,15 +59,20 @@ export class AuthService {
     return user;
   }
 
-  /** `identifier` is a username (any case) or an email. */
-  async login(identifier: string, password: string): Promise<IssuedTokens> {
+  /** `identifier` is a username (any case) or an email; `address` is the client's, for throttling. */
+  async login(identifier: string, password: string, address: string): Promise<IssuedTokens> {
+    await this.loginThrottle.assertAllowed(identifier, address);
     const user = await this.em.findOne(
       User,
       identifier.includes('@') ? { email: identifier.toLowerCase() } : { [sql.lower('username')]: identifier.toLowerCase() },
       { populate: ['hashedPassword'] },
     );
     const valid = user ? await verifyPassword(user.hashedPassword, password) : await verifyAgainstDecoy(password);
-    if (!user || !valid || !user.isActive) throw new Unauthorized(BAD_CREDENTIALS);
+    if (!user || !valid || !user.isActive) {
+      await this.loginThrottle.failed(identifier, address);
+      throw new Unauthorized(BAD_CREDENTIALS);
+    }
+    await this.loginThrottle.succeeded(identifier, address);
 
     const session = this.em.create(AuthSession, { id: randomUUID(), user, expiresAt: this.refreshExpiry() });
     const issued = this.issue(this.em, session);

@@ -7,6 +7,9 @@ import { isUnreachable } from '../db/unreachable';
  * `{"error": {"code", "message", "details?"}}`.
  */
 export class AppError extends Error {
+  /** Sent as Retry-After: when the client may try again. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -60,15 +63,23 @@ export class PayloadTooLarge extends AppError {
   }
 }
 
-/** The database cannot be reached: a client may try again shortly (see Retry-After). */
+export class TooManyRequests extends AppError {
+  constructor(
+    message: string,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'too_many_requests', message, { retry_after_seconds: retryAfterSeconds });
+  }
+}
+
+/** The database cannot be reached: a client may try again shortly. */
 export class ServiceUnavailable extends AppError {
+  override readonly retryAfterSeconds = 5;
+
   constructor(message = 'The database is unreachable; try again shortly') {
     super(503, 'service_unavailable', message);
   }
 }
-
-/** Seconds a client is asked to wait before retrying a 503. */
-const RETRY_AFTER_SECONDS = 5;
 
 export class UnsupportedMediaType extends AppError {
   constructor(message: string) {
@@ -121,13 +132,14 @@ export function errorMiddleware(logger: Logger): Middleware {
       }
     } catch (err) {
       const unreachable = isUnreachable(err);
-      const { status, body } = render(unreachable ? new ServiceUnavailable() : err);
+      const error = unreachable ? new ServiceUnavailable() : err;
+      const { status, body } = render(error);
       if (unreachable) logger.warn({ err, method: ctx.method, path: ctx.path }, 'database unreachable');
       else if (status >= 500) logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body = body;
       if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
-      if (status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      if (error instanceof AppError && error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
     }
   };
 }
