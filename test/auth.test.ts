@@ -119,6 +119,13 @@ describe('login throttling', () => {
     expect((await logIn(user.username, user.password, '203.0.113.1')).status).toBe(200);
   });
 
+  it('counts attempts sent all at once: no more than the limit get a password check', async () => {
+    const user = await createUser(throttled.api, 'kim');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => logIn(user.username, 'wrong password', '203.0.113.5')));
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+  });
+
   it('starts counting again after a successful login', async () => {
     const user = await createUser(throttled.api, 'hal');
     for (let attempt = 1; attempt < LIMIT; attempt += 1) expect((await logIn(user.username, 'wrong password', '203.0.113.2')).status).toBe(401);

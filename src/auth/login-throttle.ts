@@ -11,11 +11,13 @@ export interface LoginThrottleOptions {
 }
 
 /**
- * Counts failed logins per account and client address, in PostgreSQL so that every process counts
- * the same. Past the limit, logins to that account from that address are refused until the window
- * ends, before any password check: argon2 is the costliest work a stranger can ask of the server.
- * A success clears the count. Counting by address as well as account means a stranger cannot lock
- * an account's owner out by failing on purpose.
+ * Counts logins per account and client address, in PostgreSQL so that every process counts the
+ * same; a success clears the count, so what it holds is failures (and attempts still running).
+ * Past the limit, logins to that account from that address are refused until the window ends,
+ * before any password check: argon2 is the costliest work a stranger can ask of the server. An
+ * attempt is counted as it starts, in one atomic statement, so attempts sent all at once cannot
+ * all pass a check made before any of them failed. Counting by address as well as account means
+ * a stranger cannot lock an account's owner out by failing on purpose.
  */
 export class LoginThrottle {
   private readonly limiter: RateLimiterPostgres;
@@ -29,7 +31,7 @@ export class LoginThrottle {
       storeType: 'knex',
       tableName: 'login_failure',
       tableCreated: true, // by a migration
-      // Its timer cannot be stopped; expired rows are cleared as failures are counted instead.
+      // Its timer cannot be stopped; expired rows are cleared as new windows start instead.
       clearExpiredByTimeout: false,
       keyPrefix: 'login',
       points: options.failures,
@@ -37,18 +39,17 @@ export class LoginThrottle {
     });
   }
 
-  /** Refuses, with the seconds left to wait, an account and address that reached the limit. */
-  async assertAllowed(identifier: string, address: string): Promise<void> {
-    const counted = await this.limiter.get(keyOf(identifier, address));
-    if (counted && counted.consumedPoints >= this.options.failures) {
+  /** Counts an attempt; refuses it, with the seconds left to wait, past the limit. */
+  async attempt(identifier: string, address: string): Promise<void> {
+    const counted = await this.limiter.penalty(keyOf(identifier, address));
+    if (counted.consumedPoints === 1) {
+      // A window started: a row was made, so clear those whose windows are over.
+      await this.orm.em.getConnection().execute('delete from login_failure where expire < ?', [Date.now()]);
+    }
+    if (counted.consumedPoints > this.options.failures) {
       const wait = Math.max(1, Math.ceil(counted.msBeforeNext / 1000));
       throw new TooManyRequests(`Too many failed logins: try again in ${wait} s`, wait);
     }
-  }
-
-  async failed(identifier: string, address: string): Promise<void> {
-    await this.limiter.penalty(keyOf(identifier, address));
-    await this.orm.em.getConnection().execute('delete from login_failure where expire < ?', [Date.now()]);
   }
 
   async succeeded(identifier: string, address: string): Promise<void> {

@@ -61,17 +61,14 @@ export class AuthService {
 
   /** `identifier` is a username (any case) or an email; `address` is the client's, for throttling. */
   async login(identifier: string, password: string, address: string): Promise<IssuedTokens> {
-    await this.loginThrottle.assertAllowed(identifier, address);
+    await this.loginThrottle.attempt(identifier, address);
     const user = await this.em.findOne(
       User,
       identifier.includes('@') ? { email: identifier.toLowerCase() } : { [sql.lower('username')]: identifier.toLowerCase() },
       { populate: ['hashedPassword'] },
     );
     const valid = user ? await verifyPassword(user.hashedPassword, password) : await verifyAgainstDecoy(password);
-    if (!user || !valid || !user.isActive) {
-      await this.loginThrottle.failed(identifier, address);
-      throw new Unauthorized(BAD_CREDENTIALS);
-    }
+    if (!user || !valid || !user.isActive) throw new Unauthorized(BAD_CREDENTIALS);
     await this.loginThrottle.succeeded(identifier, address);
 
     const session = this.em.create(AuthSession, { id: randomUUID(), user, expiresAt: this.refreshExpiry() });
