@@ -19,7 +19,8 @@
  * (which a browser does once, for one connection) more than the server's fan-out.
  *
  * Each scenario runs BENCH_ROUNDS times (default 3), the two servers alternating, and the table
- * shows each figure's median over the rounds: one run on a shared machine can be off by 20 %.
+ * shows each figure's median over the rounds, with the range of the ratios round by round: one run
+ * on a shared machine can be off by 20 %.
  *
  *   npm run bench:realtime                    all scenarios
  *   BENCH_SCENARIOS=1x50,100x5 BENCH_ROUNDS=5 npm run bench:realtime
@@ -518,7 +519,7 @@ async function main(): Promise<void> {
         for (const target of targets) results.push(await measure(target, scenario, database.cpuMs));
         runs.push(results);
       }
-      const [theirs, ours, baseline] = targets.map((_, index) => medians(runs.map((results) => results[index])));
+      const [theirs, ours, baseline] = targets.map((_, index) => runs.map((results) => results[index]));
       tables.hocuspocus.push(...compare(scenario.name, ours, theirs));
       if (baseline) tables.baseline.push(...compare(scenario.name, ours, baseline));
     }
@@ -533,36 +534,44 @@ async function main(): Promise<void> {
   }
 }
 
-/** Table rows comparing our figures with another server's. */
-function compare(scenario: string, ours: Result, other: Result): string[] {
-  const row = (metric: string, a: number, b: number, digits = 2, lowerIsBetter = true) =>
-    `| ${scenario} | ${metric} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)}${lowerIsBetter ? '' : ' (higher is better)'} |`;
+/**
+ * Table rows comparing our figures with another server's: the ratio of the medians, and the range
+ * of the ratios round by round (the servers ran back to back in each), to show what is noise.
+ */
+function compare(scenario: string, oursByRound: Result[], otherByRound: Result[]): string[] {
+  const [ours, other] = [medians(oursByRound), medians(otherByRound)];
+  const row = (metric: string, pick: (result: Result) => number, digits = 2, lowerIsBetter = true) => {
+    const ratios = oursByRound.map((result, round) => pick(result) / pick(otherByRound[round]));
+    const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+    return `| ${scenario} | ${metric} | ${pick(ours).toFixed(digits)} | ${pick(other).toFixed(digits)} | ${(pick(ours) / pick(other)).toFixed(2)}${lowerIsBetter ? '' : ' (higher is better)'} | ${range} |`;
+  };
+  const oursOnly = (metric: string, figure: string) => `| ${scenario} | ${metric}, ours only | ${figure} | - | - | - |`;
   return [
-    row('fan-out p50 (ms)', ours.p50, other.p50),
-    row('fan-out p99 (ms)', ours.p99, other.p99),
-    row('fan-out p50 to the first viewer (ms)', ours.firstViewerP50, other.firstViewerP50),
-    row('updates/s (burst)', ours.updatesPerSecond, other.updatesPerSecond, 0, false),
-    row('server CPU per update (µs)', ours.cpuPerUpdateUs, other.cpuPerUpdateUs, 0),
+    row('fan-out p50 (ms)', (result) => result.p50),
+    row('fan-out p99 (ms)', (result) => result.p99),
+    row('fan-out p50 to the first viewer (ms)', (result) => result.firstViewerP50),
+    row('updates/s (burst)', (result) => result.updatesPerSecond, 0, false),
+    row('server CPU per update (µs)', (result) => result.cpuPerUpdateUs, 0),
     ...(ours.databaseCpuPerUpdateUs === undefined
       ? []
       : other.databaseCpuPerUpdateUs === undefined
-        ? [`| ${scenario} | database CPU per update (µs), ours only | ${ours.databaseCpuPerUpdateUs.toFixed(0)} | - | - |`]
-        : [row('database CPU per update (µs)', ours.databaseCpuPerUpdateUs, other.databaseCpuPerUpdateUs, 0)]),
-    row('client process CPU per delivery (µs)', ours.clientCpuPerDeliveryUs, other.clientCpuPerDeliveryUs, 1),
-    row("viewer connect + join p50 (ms), the room's viewers at once", ours.joinP50, other.joinP50),
-    row("viewer connect + join p99 (ms), the room's viewers at once", ours.joinP99, other.joinP99),
-    row('server CPU per client joined (µs)', ours.cpuPerJoinUs, other.cpuPerJoinUs, 0),
-    row('server RSS (MiB)', ours.rssMiB, other.rssMiB, 1),
-    row('RSS per room (MiB)', ours.rssPerRoomMiB, other.rssPerRoomMiB, 2),
+        ? [oursOnly('database CPU per update (µs)', ours.databaseCpuPerUpdateUs.toFixed(0))]
+        : [row('database CPU per update (µs)', (result) => result.databaseCpuPerUpdateUs!, 0)]),
+    row('client process CPU per delivery (µs)', (result) => result.clientCpuPerDeliveryUs, 1),
+    row("viewer connect + join p50 (ms), the room's viewers at once", (result) => result.joinP50),
+    row("viewer connect + join p99 (ms), the room's viewers at once", (result) => result.joinP99),
+    row('server CPU per client joined (µs)', (result) => result.cpuPerJoinUs, 0),
+    row('server RSS (MiB)', (result) => result.rssMiB, 1),
+    row('RSS per room (MiB)', (result) => result.rssPerRoomMiB, 2),
     other.ackP50 === undefined
-      ? `| ${scenario} | durable ack p50 / p99 (ms), ours only | ${ours.ackP50?.toFixed(2)} / ${ours.ackP99?.toFixed(2)} | - | - |`
-      : row('durable ack p50 (ms)', ours.ackP50!, other.ackP50),
+      ? oursOnly('durable ack p50 / p99 (ms)', `${ours.ackP50?.toFixed(2)} / ${ours.ackP99?.toFixed(2)}`)
+      : row('durable ack p50 (ms)', (result) => result.ackP50!),
   ];
 }
 
 function printTable(other: string, rows: string[]): void {
-  console.log(`| scenario | metric | ours | ${other} | ratio |`);
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log(`| scenario | metric | ours | ${other} | ratio | ratio by round |`);
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
 }
 
