@@ -161,6 +161,120 @@ describe('list', () => {
   });
 });
 
+describe('occurrences', () => {
+  let planner: TestUser;
+  const ids: Record<string, number> = {};
+  const occurrences = (query: string, user = planner) => app.api.get(`/events/occurrences?${query}`, { token: user.token });
+  const listed = (body: { items: { title: string; start_time: string }[] }) => body.items.map((item) => `${item.title} ${item.start_time.slice(5, 16)}`);
+
+  beforeAll(async () => {
+    planner = await createUser(app.api, 'occurrences');
+    const series = (title: string, start: string, recurrence_pattern: unknown, hours = 1) =>
+      createEvent(app.api, planner, {
+        title,
+        start_time: start,
+        end_time: new Date(Date.parse(start) + hours * 3_600_000).toISOString(),
+        is_recurring: true,
+        recurrence_pattern,
+      });
+    ids.standup = await series('Standup', '2026-01-05T09:00:00Z', { frequency: 'weekly', by_weekday: ['MO'] });
+    ids.tenDays = await series('Ten days', '2026-01-05T12:00:00Z', { rrule: 'FREQ=DAILY;COUNT=10' });
+    // Starts on a Wednesday, off its Monday rule: the start is the first of the three.
+    ids.offRule = await series('Off rule', '2026-01-07T08:00:00Z', { frequency: 'weekly', by_weekday: ['MO'], count: 3 });
+    ids.weekend = await series('Weekend', '2026-01-10T18:00:00Z', { frequency: 'weekly' }, 40);
+    ids.once = await createEvent(app.api, planner, { title: 'Once', start_time: '2026-01-13T15:00:00Z', end_time: '2026-01-13T16:00:00Z' });
+  });
+
+  it("expands each series in the window, lists other events once, by start time, with the caller's role", async () => {
+    const response = await occurrences('start=2026-01-12T00:00:00Z&end=2026-01-15T00:00:00Z');
+    expect(response.status).toBe(200);
+    expect(listed(response.body)).toEqual([
+      // The weekend that started on the 10th still runs at the window's start.
+      'Weekend 01-10T18:00',
+      'Off rule 01-12T08:00',
+      'Standup 01-12T09:00',
+      'Ten days 01-12T12:00',
+      'Ten days 01-13T12:00',
+      'Once 01-13T15:00',
+      'Ten days 01-14T12:00',
+    ]);
+    expect(response.body.items[0]).toEqual({
+      event_id: ids.weekend,
+      title: 'Weekend',
+      location: 'Room 1',
+      start_time: '2026-01-10T18:00:00.000Z',
+      end_time: '2026-01-12T10:00:00.000Z',
+      is_recurring: true,
+      role: 'owner',
+    });
+    expect(response.body).toMatchObject({ truncated: false, unexpanded: [] });
+  });
+
+  it("counts the event's own start as the first occurrence, and ends each series where its rule does", async () => {
+    const january = await occurrences('start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z&q=rule');
+    expect(listed(january.body)).toEqual(['Off rule 01-07T08:00', 'Off rule 01-12T08:00', 'Off rule 01-19T08:00']);
+    const tenDays = await occurrences('start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z&q=ten');
+    expect(listed(tenDays.body).at(-1)).toBe('Ten days 01-14T12:00');
+    expect(tenDays.body.items).toHaveLength(10);
+    // An occurrence that ends as the window starts does not overlap it.
+    const after = await occurrences('start=2026-01-12T10:00:00Z&end=2026-01-12T11:00:00Z');
+    expect(listed(after.body)).toEqual([]);
+  });
+
+  it('shows shared events to whom they are shared with, with their role, and nobody else', async () => {
+    const viewer = await createUser(app.api, 'occurrence-viewer');
+    await share(app.api, planner, ids.standup, viewer, 'viewer');
+    const shared = await occurrences('start=2026-01-12T00:00:00Z&end=2026-01-27T00:00:00Z', viewer);
+    expect(listed(shared.body)).toEqual(['Standup 01-12T09:00', 'Standup 01-19T09:00', 'Standup 01-26T09:00']);
+    expect(shared.body.items.map((item: { role: string }) => item.role)).toEqual(['viewer', 'viewer', 'viewer']);
+    expect((await occurrences('start=2026-01-12T00:00:00Z&end=2026-01-27T00:00:00Z&role=owner', viewer)).body.items).toEqual([]);
+    const stranger = await createUser(app.api, 'occurrence-stranger');
+    expect((await occurrences('start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z', stranger)).body.items).toEqual([]);
+  });
+
+  it('returns the first `limit` and says the list was cut', async () => {
+    const cut = await occurrences('start=2026-01-05T00:00:00Z&end=2026-01-31T00:00:00Z&q=ten&limit=3');
+    expect(listed(cut.body)).toEqual(['Ten days 01-05T12:00', 'Ten days 01-06T12:00', 'Ten days 01-07T12:00']);
+    expect(cut.body.truncated).toBe(true);
+    const whole = await occurrences('start=2026-01-05T00:00:00Z&end=2026-01-31T00:00:00Z&q=ten&limit=10');
+    expect(whole.body.truncated).toBe(false);
+  });
+
+  it('cuts short a rule that never matches, naming its event, and lists the others', async () => {
+    const user = await createUser(app.api, 'occurrence-never');
+    // Stepping day by day to the year 9999 for a 30 February takes rrule seconds.
+    const never = await createEvent(app.api, user, {
+      title: 'Never',
+      start_time: '2026-01-05T09:00:00Z',
+      end_time: '2026-01-05T10:00:00Z',
+      is_recurring: true,
+      recurrence_pattern: { rrule: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30' },
+    });
+    await createEvent(app.api, user, { title: 'Fine', start_time: '2026-01-06T09:00:00Z', end_time: '2026-01-06T10:00:00Z' });
+    const response = await occurrences('start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z', user);
+    expect(response.status).toBe(200);
+    expect(listed(response.body)).toEqual(['Fine 01-06T09:00']);
+    expect(response.body.unexpanded).toEqual([never]);
+  });
+
+  it.each([
+    ['no window', ''],
+    ['no end', 'start=2026-01-01T00:00:00Z'],
+    ['an end before the start', 'start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z'],
+    ['a window over 366 days', 'start=2026-01-01T00:00:00Z&end=2027-01-03T00:00:00Z'],
+    ['a time without a zone', 'start=2026-01-01T00:00:00&end=2026-01-02T00:00:00Z'],
+    ['a limit of 0', 'start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z&limit=0'],
+  ])('refuses %s with 422', async (_, query) => {
+    const response = await occurrences(query);
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('validation_error');
+  });
+
+  it('needs a valid access token', async () => {
+    expect((await app.api.get('/events/occurrences?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z')).status).toBe(401);
+  });
+});
+
 describe('update', () => {
   it('changes only the given fields and records one version with a changelog row per changed field', async () => {
     const id = await createEvent(app.api, owner);

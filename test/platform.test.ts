@@ -54,6 +54,7 @@ describe('the running app', () => {
         'GET /api/v1/auth/me',
         'POST /api/v1/events',
         'GET /api/v1/events',
+        'GET /api/v1/events/occurrences',
         'GET /api/v1/events/{id}',
         'PUT /api/v1/events/{id}',
         'DELETE /api/v1/events/{id}',

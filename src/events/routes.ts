@@ -1,7 +1,17 @@
 import { ETAG_HEADER, IF_MATCH_HEADER, ifMatchVersions, setVersionTag } from '../http/etag';
 import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse, EventIdParams } from '../http/schemas';
-import { CreateEventBody, EventPage, EventResponse, ListEventsQuery, presentEvent, UpdateEventBody } from './schemas';
+import {
+  CreateEventBody,
+  EventPage,
+  EventResponse,
+  ListEventsQuery,
+  OccurrenceList,
+  OccurrencesQuery,
+  presentEvent,
+  presentOccurrence,
+  UpdateEventBody,
+} from './schemas';
 import type { EventsService, EventWithRole } from './service';
 
 const TAG = 'events';
@@ -32,6 +42,22 @@ export function eventRoutes(events: EventsService): Route[] {
       async handler(ctx, { query, caller }) {
         const { items, total } = await events.list(caller.id, query);
         ctx.body = { items: items.map(({ event, role }) => presentEvent(event, role)), total, limit: query.limit, offset: query.offset };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/events/occurrences',
+      tag: TAG,
+      summary: "List the occurrences of the caller's events in a time window",
+      description:
+        'Each recurring event expanded from its rule (in UTC), any other event once, ordered by start time. ' +
+        "The event's own start is always its first occurrence and counts towards COUNT (RFC 5545). " +
+        'Times of an occurrence are its event\'s, moved; the event itself holds its other fields.',
+      query: OccurrencesQuery,
+      responses: { 200: { description: 'The occurrences in the window', schema: OccurrenceList } },
+      async handler(ctx, { query, caller }) {
+        const { items, truncated, unexpanded } = await events.occurrences(caller.id, query);
+        ctx.body = { items: items.map(presentOccurrence), truncated, unexpanded };
       },
     }),
     defineRoute({

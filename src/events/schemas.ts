@@ -54,6 +54,45 @@ export const ListEventsQuery = Pagination.extend({
   path: ['end'],
 });
 
+/** The longest window occurrences are listed for: it bounds how far each rule is expanded. */
+export const MAX_OCCURRENCE_WINDOW_DAYS = 366;
+
+export const OccurrencesQuery = z
+  .object({
+    start: Time.meta({ description: 'Keep occurrences that end after this time' }),
+    end: Time.meta({ description: `Keep occurrences that start before this time; at most ${MAX_OCCURRENCE_WINDOW_DAYS} days after start` }),
+    q: ListEventsQuery.shape.q,
+    role: ListEventsQuery.shape.role,
+    limit: z.coerce.number().int().min(1).max(2000).default(500).meta({ description: 'At most 2000; the first by start time' }),
+  })
+  .refine((query) => query.start < query.end, { message: 'must be after start', path: ['end'] })
+  .refine((query) => Date.parse(query.end) - Date.parse(query.start) <= MAX_OCCURRENCE_WINDOW_DAYS * 86_400_000, {
+    message: `must be at most ${MAX_OCCURRENCE_WINDOW_DAYS} days after start`,
+    path: ['end'],
+  });
+
+export const OccurrenceResponse = z
+  .object({
+    event_id: z.number().int(),
+    title: z.string(),
+    location: z.string().nullable(),
+    start_time: z.string(),
+    end_time: z.string(),
+    is_recurring: z.boolean(),
+    role: z.enum(ROLES).meta({ description: "The caller's role" }),
+  })
+  .meta({ id: 'Occurrence' });
+
+export const OccurrenceList = z
+  .object({
+    items: z.array(OccurrenceResponse),
+    truncated: z.boolean().meta({ description: 'More occurrences fall in the window than `limit`: ask for a shorter one' }),
+    unexpanded: z.array(z.number().int()).meta({
+      description: 'Events whose recurrence rule took too long to expand (one that rarely or never matches); their occurrences are missing',
+    }),
+  })
+  .meta({ id: 'OccurrenceList' });
+
 /** An event's own fields as responses give them: what every version keeps a snapshot of. */
 export const EventSnapshotResponse = z
   .object({
@@ -84,6 +123,7 @@ export const EventPage = pageOf(EventResponse).meta({ id: 'EventPage' });
 export type CreateEventInput = z.output<typeof CreateEventBody>;
 export type UpdateEventInput = z.output<typeof UpdateEventBody>;
 export type ListEventsInput = z.output<typeof ListEventsQuery>;
+export type OccurrencesInput = z.output<typeof OccurrencesQuery>;
 export type EventResponse = z.infer<typeof EventResponse>;
 
 export function presentEvent(event: CalendarEvent, role: Role): EventResponse {
@@ -101,5 +141,17 @@ export function presentEvent(event: CalendarEvent, role: Role): EventResponse {
     role,
     created_at: event.createdAt.toISOString(),
     updated_at: event.updatedAt.toISOString(),
+  };
+}
+
+export function presentOccurrence({ event, role, start, end }: { event: CalendarEvent; role: Role; start: Date; end: Date }): z.infer<typeof OccurrenceResponse> {
+  return {
+    event_id: event.id,
+    title: event.title,
+    location: event.location,
+    start_time: start.toISOString(),
+    end_time: end.toISOString(),
+    is_recurring: event.isRecurring,
+    role,
   };
 }

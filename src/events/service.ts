@@ -13,12 +13,16 @@ import { lockEvent, lockStatement } from './lock';
 import { applySnapshot, changedFields, snapshotOf, type EventField, type EventRow, type EventSnapshot } from './fields';
 import { changedEvent, recordChangeStatement, recordVersion } from './history';
 import { assertValidEvent } from './rules';
-import type { CreateEventInput, ListEventsInput } from './schemas';
+import { Expander, type Occurrence } from './occurrences';
+import type { RecurrencePattern } from './recurrence';
+import type { CreateEventInput, ListEventsInput, OccurrencesInput } from './schemas';
 
 export interface EventWithRole {
   event: CalendarEvent;
   role: Role;
 }
+
+export interface EventOccurrence extends EventWithRole, Occurrence {}
 
 export interface ChangeRequest {
   eventId: number;
@@ -90,20 +94,35 @@ export class EventsService {
 
   /** The caller's events, by start time; filters combine. */
   async list(actorId: number, query: ListEventsInput): Promise<{ items: EventWithRole[]; total: number }> {
-    const event: FilterQuery<CalendarEvent> = {};
-    // A recurring event is kept while any of its occurrences can still end after `start`.
-    if (query.start) event.$and = [{ $or: [{ seriesEnd: null }, { seriesEnd: { $gt: new Date(query.start) } }] }];
-    if (query.end) event.startTime = { $lt: new Date(query.end) };
-    if (query.q) {
-      const pattern = `%${escapeLike(query.q)}%`;
-      event.$or = [{ title: { $ilike: pattern } }, { description: { $ilike: pattern } }];
-    }
-    const [permissions, total] = await this.em.findAndCount(
-      EventPermission,
-      { user: actorId, ...(query.role ? { role: query.role } : {}), event },
-      { populate: ['event'], orderBy: { event: { startTime: 'asc', id: 'asc' } }, limit: query.limit, offset: query.offset },
-    );
+    const [permissions, total] = await this.em.findAndCount(EventPermission, visibleTo(actorId, query), {
+      populate: ['event'],
+      orderBy: { event: { startTime: 'asc', id: 'asc' } },
+      limit: query.limit,
+      offset: query.offset,
+    });
     return { items: permissions.map((permission) => ({ event: permission.event, role: permission.role })), total };
+  }
+
+  /**
+   * The occurrences of the caller's events that overlap the window, by start time: a recurring
+   * event's expanded from its rule, any other event's once.
+   */
+  async occurrences(actorId: number, query: OccurrencesInput): Promise<{ items: EventOccurrence[]; truncated: boolean; unexpanded: number[] }> {
+    const permissions = await this.em.find(EventPermission, visibleTo(actorId, query), { populate: ['event'] });
+    const window = { start: new Date(query.start), end: new Date(query.end) };
+    const expander = new Expander();
+    const items: EventOccurrence[] = [];
+    const unexpanded: number[] = [];
+    for (const { event, role } of permissions) {
+      // What is stored is what RecurrencePattern parsed.
+      const pattern = event.isRecurring ? (event.recurrencePattern as RecurrencePattern | null) : null;
+      // One more than the limit tells whether the list was cut.
+      const occurrences = expander.occurrencesIn({ start: event.startTime, end: event.endTime, pattern }, window, query.limit + 1);
+      if (occurrences) items.push(...occurrences.map((occurrence) => ({ ...occurrence, event, role })));
+      else unexpanded.push(event.id);
+    }
+    items.sort((a, b) => a.start.getTime() - b.start.getTime() || a.event.id - b.event.id);
+    return { items: items.slice(0, query.limit), truncated: items.length > query.limit, unexpanded: unexpanded.sort((a, b) => a - b) };
   }
 
   /** A REST update or a rollback: the patch becomes an edit of the event's document. */
@@ -257,4 +276,20 @@ function assertVersion(event: { version: number }, ifMatch: number[] | undefined
   if (ifMatch && !ifMatch.includes(event.version)) {
     throw new PreconditionFailed(`The event has changed: it is now at version ${event.version}`, { current_version: event.version });
   }
+}
+
+/**
+ * The caller's permissions on events that match the filters. A window keeps an event that starts
+ * before its end and, while a recurring one's series lasts, any of whose occurrences can end
+ * after its start.
+ */
+function visibleTo(actorId: number, filters: { start?: string; end?: string; q?: string; role?: Role }): FilterQuery<EventPermission> {
+  const event: FilterQuery<CalendarEvent> = {};
+  if (filters.start) event.$and = [{ $or: [{ seriesEnd: null }, { seriesEnd: { $gt: new Date(filters.start) } }] }];
+  if (filters.end) event.startTime = { $lt: new Date(filters.end) };
+  if (filters.q) {
+    const pattern = `%${escapeLike(filters.q)}%`;
+    event.$or = [{ title: { $ilike: pattern } }, { description: { $ilike: pattern } }];
+  }
+  return { user: actorId, ...(filters.role ? { role: filters.role } : {}), event };
 }

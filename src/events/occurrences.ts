@@ -1,0 +1,97 @@
+import vm from 'node:vm';
+import { RRule, type Options as RRuleOptions } from 'rrule';
+import type { RecurrencePattern } from './recurrence';
+
+export interface Occurrence {
+  start: Date;
+  end: Date;
+}
+
+export interface Window {
+  start: Date;
+  end: Date;
+}
+
+/** What an event needs for its occurrences to be worked out. */
+export interface Recurrence {
+  start: Date;
+  end: Date;
+  /** Null for an event that happens once. */
+  pattern: RecurrencePattern | null;
+}
+
+/**
+ * How long the rules of one request may take to expand, and one rule of them. rrule steps through
+ * the calendar from the series' start, and past the window until a date matches: a rule that
+ * rarely or never matches (30 February) takes it on to the year 9999, seconds of blocked event
+ * loop. The budget cuts such a rule short, through the interruption `vm` offers for code it runs.
+ */
+const BUDGET_MS = { request: 1_000, rule: 100 };
+
+const context = vm.createContext({ expand: () => undefined });
+const expandInContext = new vm.Script('expand()');
+
+/**
+ * Expands events into their occurrences that overlap the window (start before its end, end after
+ * its start). The event's own start is always the first occurrence, and counts towards COUNT
+ * (RFC 5545). Returns null for an event whose rule did not expand within the budget.
+ */
+export class Expander {
+  private readonly deadline = performance.now() + BUDGET_MS.request;
+
+  /** At most `limit` of them, the first. */
+  occurrencesIn(event: Recurrence, window: Window, limit: number): Occurrence[] | null {
+    if (!event.pattern) return overlaps(event, window) ? [{ start: event.start, end: event.end }] : [];
+    const timeout = Math.min(BUDGET_MS.rule, Math.floor(this.deadline - performance.now()));
+    if (timeout < 1) return null;
+    let starts: Date[] = [];
+    context.expand = () => {
+      starts = seriesStarts(event, event.pattern!, window, limit);
+    };
+    try {
+      expandInContext.runInContext(context, { timeout });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return null;
+      throw err;
+    } finally {
+      context.expand = () => undefined;
+    }
+    const duration = event.end.getTime() - event.start.getTime();
+    return starts.map((start) => ({ start, end: new Date(start.getTime() + duration) }));
+  }
+}
+
+function overlaps(occurrence: Occurrence, window: Window): boolean {
+  return occurrence.start < window.end && occurrence.end > window.start;
+}
+
+/** The starts of the first `limit` occurrences of a series that overlap the window, in order. */
+function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, window: Window, limit: number): Date[] {
+  const options = { ...ruleOptions(pattern), dtstart: start };
+  const first = overlaps({ start, end }, window) ? [start] : [];
+  // RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one.
+  if (options.count && !matchesStart(options) && --options.count === 0) return first;
+  const startsAfter = new Date(window.start.getTime() - (end.getTime() - start.getTime()));
+  const matches = new RRule(options).between(startsAfter, window.end, false, (_, count) => count < limit);
+  return [...first, ...matches.filter((match) => match.getTime() !== start.getTime())].slice(0, limit);
+}
+
+function matchesStart(options: Partial<RRuleOptions> & { dtstart: Date }): boolean {
+  return new RRule({ ...options, count: 1 }).all()[0]?.getTime() === options.dtstart.getTime();
+}
+
+const FREQUENCIES = { daily: RRule.DAILY, weekly: RRule.WEEKLY, monthly: RRule.MONTHLY, yearly: RRule.YEARLY } as const;
+const WEEKDAYS = { MO: RRule.MO, TU: RRule.TU, WE: RRule.WE, TH: RRule.TH, FR: RRule.FR, SA: RRule.SA, SU: RRule.SU } as const;
+
+/** A stored pattern in rrule's terms, in UTC: no time zone is stored with an event. */
+function ruleOptions(pattern: RecurrencePattern): Partial<RRuleOptions> {
+  if ('rrule' in pattern) return RRule.parseString(pattern.rrule);
+  return {
+    freq: FREQUENCIES[pattern.frequency],
+    interval: pattern.interval ?? 1,
+    ...(pattern.by_weekday ? { byweekday: pattern.by_weekday.map((day) => WEEKDAYS[day]) } : {}),
+    ...(pattern.by_month_day ? { bymonthday: pattern.by_month_day } : {}),
+    ...(pattern.count ? { count: pattern.count } : {}),
+    ...(pattern.until ? { until: new Date(pattern.until) } : {}),
+  };
+}
