@@ -52,7 +52,7 @@ export function eventRoutes(events: EventsService): Route[] {
       description:
         'Each recurring event expanded from its rule (in UTC), any other event once, ordered by start time. ' +
         "The event's own start is always its first occurrence and counts towards COUNT (RFC 5545). " +
-        'Times of an occurrence are its event\'s, moved; the event itself holds its other fields.',
+        "An occurrence keeps its event's duration; GET /events/{id} gives the event's other fields.",
       query: OccurrencesQuery,
       responses: { 200: { description: 'The occurrences in the window', schema: OccurrenceList } },
       async handler(ctx, { query, caller }) {
