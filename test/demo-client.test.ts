@@ -178,4 +178,26 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
       await shortLived.close();
     }
   }, 60_000);
+
+  it('lists what comes up in the next 7 days: a weekly event once, from its rule', async () => {
+    const page = await openPage();
+    await logIn(page, await createUser(app.api, 'erin'));
+    expect(await page.textContent('#upcoming')).toBe('');
+    // A datetime-local value in the page's own time zone, this far from now.
+    const localInput = (fromNowMs: number): Promise<string> =>
+      page.evaluate(`(() => { const at = new Date(Date.now() + ${fromNowMs}); return new Date(at.getTime() - at.getTimezoneOffset() * 60000).toISOString().slice(0, 16); })()`);
+    const hour = 3_600_000;
+    const week = 7 * 24 * hour;
+    // It began a week ago: its next time is in an hour, the one after just beyond the 7 days.
+    await page.fill('#new-event-form [name=title]', 'Weekly sync');
+    await page.fill('#new-event-form [name=start_time]', await localInput(hour - week));
+    await page.fill('#new-event-form [name=end_time]', await localInput(2 * hour - week));
+    await page.check('#new-event-form [name=weekly]');
+    await page.click('#new-event-form button');
+    await page.waitForSelector('#editor:not([hidden])');
+    await page.waitForSelector('#upcoming button:text("Weekly sync")');
+    expect(await page.locator('#upcoming li').count()).toBe(1);
+    expect(await page.locator('#event-list li').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -16,6 +16,12 @@ interface EventSummary {
   role: Role;
 }
 
+interface OccurrenceSummary {
+  event_id: number;
+  title: string;
+  start_time: string;
+}
+
 interface VersionSummary {
   version_number: number;
   created_by: { username: string };
@@ -125,21 +131,32 @@ function connect(): void {
 
 // --- calendar --------------------------------------------------------------------------------
 
+const WEEK_MS = 7 * 24 * 3_600_000;
+
+/** The caller's events, and what happens in the next 7 days (a weekly event there once a week). */
 async function listEvents(): Promise<void> {
-  const page = await api.get<{ items: EventSummary[] }>('/events?limit=100');
-  const list = $('#event-list');
-  list.replaceChildren(
-    ...page.items.map((event) => {
-      const item = document.createElement('li');
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.textContent = event.title;
-      button.addEventListener('click', () => openEvent(event.id).catch(failed));
-      item.append(button, ` ${new Date(event.start_time).toLocaleString()} · ${event.role}`);
-      return item;
-    }),
-  );
+  const now = Date.now();
+  const window = `start=${new Date(now).toISOString()}&end=${new Date(now + WEEK_MS).toISOString()}`;
+  const [page, upcoming] = await Promise.all([
+    api.get<{ items: EventSummary[] }>('/events?limit=100'),
+    api.get<{ items: OccurrenceSummary[] }>(`/events/occurrences?${window}`),
+  ]);
+  $('#event-list').replaceChildren(...page.items.map((event) => eventItem(event.id, event.title, `${localTime(event.start_time)} · ${event.role}`)));
+  $('#upcoming').replaceChildren(...upcoming.items.map((occurrence) => eventItem(occurrence.event_id, occurrence.title, localTime(occurrence.start_time))));
 }
+
+/** A list entry that opens the event. */
+function eventItem(id: number, title: string, detail: string): HTMLLIElement {
+  const item = document.createElement('li');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = title;
+  button.addEventListener('click', () => openEvent(id).catch(failed));
+  item.append(button, ` ${detail}`);
+  return item;
+}
+
+const localTime = (iso: string) => new Date(iso).toLocaleString();
 
 // --- the live editor ---------------------------------------------------------------------------
 
@@ -304,6 +321,7 @@ onSubmit('#new-event-form', async (data, form) => {
     title: text(data, 'title'),
     start_time: fromLocalInput(text(data, 'start_time')),
     end_time: fromLocalInput(text(data, 'end_time')),
+    ...(data.get('weekly') ? { is_recurring: true, recurrence_pattern: { frequency: 'weekly' } } : {}),
   });
   form.reset();
   await listEvents();
