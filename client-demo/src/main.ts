@@ -136,10 +136,10 @@ const WEEK_MS = 7 * 24 * 3_600_000;
 /** The caller's events, and what happens in the next 7 days (a weekly event there once a week). */
 async function listEvents(): Promise<void> {
   const now = Date.now();
-  const window = `start=${new Date(now).toISOString()}&end=${new Date(now + WEEK_MS).toISOString()}`;
+  const nextWeek = `start=${new Date(now).toISOString()}&end=${new Date(now + WEEK_MS).toISOString()}`;
   const [page, upcoming] = await Promise.all([
     api.get<{ items: EventSummary[] }>('/events?limit=100'),
-    api.get<{ items: OccurrenceSummary[] }>(`/events/occurrences?${window}`),
+    api.get<{ items: OccurrenceSummary[] }>(`/events/occurrences?${nextWeek}`),
   ]);
   $('#event-list').replaceChildren(...page.items.map((event) => eventItem(event.id, event.title, `${localTime(event.start_time)} · ${event.role}`)));
   $('#upcoming').replaceChildren(...upcoming.items.map((occurrence) => eventItem(occurrence.event_id, occurrence.title, localTime(occurrence.start_time))));

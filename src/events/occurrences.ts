@@ -41,12 +41,13 @@ export class Expander {
 
   /** At most `limit` of them, the first. */
   occurrencesIn(event: Recurrence, window: Window, limit: number): Occurrence[] | null {
-    if (!event.pattern) return overlaps(event, window) ? [{ start: event.start, end: event.end }] : [];
+    const { pattern } = event;
+    if (!pattern) return overlaps(event, window) ? [{ start: event.start, end: event.end }] : [];
     const timeout = Math.min(BUDGET_MS.rule, Math.floor(this.deadline - performance.now()));
     if (timeout < 1) return null;
     let starts: Date[] = [];
     context.expand = () => {
-      starts = seriesStarts(event, event.pattern!, window, limit);
+      starts = seriesStarts(event, pattern, window, limit);
     };
     try {
       expandInContext.runInContext(context, { timeout });

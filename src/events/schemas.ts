@@ -55,7 +55,7 @@ export const ListEventsQuery = Pagination.extend({
 });
 
 /** The longest window occurrences are listed for: it bounds how far each rule is expanded. */
-export const MAX_OCCURRENCE_WINDOW_DAYS = 366;
+const MAX_OCCURRENCE_WINDOW_DAYS = 366;
 
 export const OccurrencesQuery = z
   .object({
