@@ -256,6 +256,11 @@ describe('POST /events rejects bad fields with a 422 naming the field, and creat
   it('treats an empty body as an empty object: 422 for the required fields', async () => {
     const response = await rejectedWrite(() => app.api.post('/events', undefined, auth()));
     expectValidation(response, 'body.title', 'body.start_time', 'body.end_time');
+    expect(response.body.error.details.fields).toEqual([
+      { path: 'body.title', message: 'is required' },
+      { path: 'body.start_time', message: 'is required' },
+      { path: 'body.end_time', message: 'is required' },
+    ]);
   });
 });
 
