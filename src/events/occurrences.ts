@@ -1,6 +1,6 @@
 import vm from 'node:vm';
 import { RRule, type Options as RRuleOptions } from 'rrule';
-import type { RecurrencePattern } from './recurrence';
+import { ruleOptions, type RecurrencePattern } from './recurrence';
 
 export interface Occurrence {
   start: Date;
@@ -12,10 +12,8 @@ export interface Window {
   end: Date;
 }
 
-/** What an event needs for its occurrences to be worked out. */
-export interface Recurrence {
-  start: Date;
-  end: Date;
+/** What an event needs for its occurrences to be worked out: its own times, and its rule. */
+export interface Recurrence extends Occurrence {
   /** Null for an event that happens once. */
   pattern: RecurrencePattern | null;
 }
@@ -79,20 +77,4 @@ function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, wi
 
 function matchesStart(options: Partial<RRuleOptions> & { dtstart: Date }): boolean {
   return new RRule({ ...options, count: 1 }).all()[0]?.getTime() === options.dtstart.getTime();
-}
-
-const FREQUENCIES = { daily: RRule.DAILY, weekly: RRule.WEEKLY, monthly: RRule.MONTHLY, yearly: RRule.YEARLY } as const;
-const WEEKDAYS = { MO: RRule.MO, TU: RRule.TU, WE: RRule.WE, TH: RRule.TH, FR: RRule.FR, SA: RRule.SA, SU: RRule.SU } as const;
-
-/** A stored pattern in rrule's terms, in UTC: no time zone is stored with an event. */
-function ruleOptions(pattern: RecurrencePattern): Partial<RRuleOptions> {
-  if ('rrule' in pattern) return RRule.parseString(pattern.rrule);
-  return {
-    freq: FREQUENCIES[pattern.frequency],
-    interval: pattern.interval ?? 1,
-    ...(pattern.by_weekday ? { byweekday: pattern.by_weekday.map((day) => WEEKDAYS[day]) } : {}),
-    ...(pattern.by_month_day ? { bymonthday: pattern.by_month_day } : {}),
-    ...(pattern.count ? { count: pattern.count } : {}),
-    ...(pattern.until ? { until: new Date(pattern.until) } : {}),
-  };
 }

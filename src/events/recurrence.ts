@@ -136,25 +136,30 @@ const BY_PARTS = ['bysetpos', 'bymonth', 'bymonthday', 'bynmonthday', 'byyearday
 
 /** The parts of a stored pattern that place its occurrences, in RFC 5545's terms. */
 function ruleParts(pattern: RecurrencePattern): { freq: Frequency; interval: number; count?: number; until?: Date; byParts: string[]; weekdays: number } {
-  if ('rrule' in pattern) {
-    const options = RRule.parseString(pattern.rrule);
-    const byParts = BY_PARTS.filter((part) => valuesOf(options[part]).length > 0);
-    return {
-      freq: FREQUENCY_NAMES[options.freq!],
-      interval: options.interval ?? 1,
-      count: options.count ?? undefined,
-      until: options.until ?? undefined,
-      byParts,
-      weekdays: valuesOf(options.byweekday).length,
-    };
-  }
+  const options = ruleOptions(pattern);
   return {
-    freq: pattern.frequency.toUpperCase() as Frequency,
+    freq: FREQUENCY_NAMES[options.freq!],
+    interval: options.interval ?? 1,
+    count: options.count ?? undefined,
+    until: options.until ?? undefined,
+    byParts: BY_PARTS.filter((part) => valuesOf(options[part]).length > 0),
+    weekdays: valuesOf(options.byweekday).length,
+  };
+}
+
+const RRULE_FREQUENCIES = { daily: RRule.DAILY, weekly: RRule.WEEKLY, monthly: RRule.MONTHLY, yearly: RRule.YEARLY } as const;
+const RRULE_WEEKDAYS = { MO: RRule.MO, TU: RRule.TU, WE: RRule.WE, TH: RRule.TH, FR: RRule.FR, SA: RRule.SA, SU: RRule.SU } as const;
+
+/** A stored pattern in rrule's terms, in UTC: no time zone is stored with an event. */
+export function ruleOptions(pattern: RecurrencePattern): Partial<RRuleOptions> {
+  if ('rrule' in pattern) return RRule.parseString(pattern.rrule);
+  return {
+    freq: RRULE_FREQUENCIES[pattern.frequency],
     interval: pattern.interval ?? 1,
-    count: pattern.count,
-    until: pattern.until ? new Date(pattern.until) : undefined,
-    byParts: [...(pattern.by_weekday ? ['byweekday'] : []), ...(pattern.by_month_day ? ['bymonthday'] : [])],
-    weekdays: pattern.by_weekday?.length ?? 0,
+    ...(pattern.by_weekday ? { byweekday: pattern.by_weekday.map((day) => RRULE_WEEKDAYS[day]) } : {}),
+    ...(pattern.by_month_day ? { bymonthday: pattern.by_month_day } : {}),
+    ...(pattern.count ? { count: pattern.count } : {}),
+    ...(pattern.until ? { until: new Date(pattern.until) } : {}),
   };
 }
 
