@@ -32,8 +32,8 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
   /** Uncaught errors in any page: none is expected. */
   const pageErrors: Error[] = [];
 
-  async function openPage(baseUrl = app.baseUrl): Promise<Page> {
-    const page = await browser.newPage();
+  async function openPage(baseUrl = app.baseUrl, timezoneId?: string): Promise<Page> {
+    const page = await browser.newPage({ timezoneId });
     // Fail at the step that waits in vain, well within the test's own timeout.
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (err) => pageErrors.push(err));
@@ -179,9 +179,10 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     }
   }, 60_000);
 
-  it('lists what comes up in the next 7 days: a weekly event once, from its rule', async () => {
-    const page = await openPage();
-    await logIn(page, await createUser(app.api, 'erin'));
+  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock", async () => {
+    const page = await openPage(app.baseUrl, 'America/New_York');
+    const erin = await createUser(app.api, 'erin');
+    await logIn(page, erin);
     expect(await page.textContent('#upcoming')).toBe('');
     // A datetime-local value in the page's own time zone, this far from now.
     const localInput = (fromNowMs: number): Promise<string> =>
@@ -198,6 +199,8 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     await page.waitForSelector('#upcoming button:text("Weekly sync")');
     expect(await page.locator('#upcoming li').count()).toBe(1);
     expect(await page.locator('#event-list li').count()).toBe(1);
+    const stored = await app.api.get('/events', { token: erin.token });
+    expect(stored.body.items[0].recurrence_pattern).toEqual({ frequency: 'weekly', time_zone: 'America/New_York' });
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

@@ -232,6 +232,25 @@ describe('occurrences', () => {
     expect((await occurrences('start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z', stranger)).body.items).toEqual([]);
   });
 
+  it("keeps a series on its time zone's clock across daylight-saving changes, on that zone's weekdays", async () => {
+    const user = await createUser(app.api, 'occurrence-zones');
+    const weekly = (title: string, start: string, recurrence_pattern: unknown) =>
+      createEvent(app.api, user, { title, start_time: start, end_time: new Date(Date.parse(start) + 3_600_000).toISOString(), is_recurring: true, recurrence_pattern });
+    // Mondays at 09:00 in London, whose clocks go back on 25 October.
+    await weekly('London', '2026-10-19T08:00:00Z', { frequency: 'weekly', time_zone: 'Europe/London' });
+    // Mondays at 20:00 in New York (Tuesdays in UTC), whose clocks go back on 1 November.
+    await weekly('New York', '2026-10-20T00:00:00Z', { rrule: 'FREQ=WEEKLY;BYDAY=MO', time_zone: 'America/New_York' });
+    const response = await occurrences('start=2026-10-18T00:00:00Z&end=2026-11-05T00:00:00Z', user);
+    expect(listed(response.body)).toEqual([
+      'London 10-19T08:00',
+      'New York 10-20T00:00',
+      'London 10-26T09:00',
+      'New York 10-27T00:00',
+      'London 11-02T09:00',
+      'New York 11-03T01:00',
+    ]);
+  });
+
   it('returns the first `limit` and says the list was cut', async () => {
     const cut = await occurrences('start=2026-01-05T00:00:00Z&end=2026-01-31T00:00:00Z&q=ten&limit=3');
     expect(listed(cut.body)).toEqual(['Ten days 01-05T12:00', 'Ten days 01-06T12:00', 'Ten days 01-07T12:00']);

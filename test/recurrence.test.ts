@@ -1,4 +1,5 @@
 import { RecurrencePattern, seriesEnd } from '../src/events/recurrence';
+import { wallClock } from '../src/events/zones';
 
 /** When a series ends, for range queries: worked out from the rule, never stepped through. */
 describe('seriesEnd', () => {
@@ -33,5 +34,37 @@ describe('seriesEnd', () => {
     // From the 31st, a monthly series skips the months without one.
     const thirtyFirst = new Date('2026-01-31T09:00:00Z');
     expect(endOf({ frequency: 'monthly', count: 3 }, thirtyFirst, new Date('2026-01-31T10:00:00Z'))).toBeNull();
+  });
+});
+
+/** A series in a time zone keeps that zone's clock: London's clocks go forward on 29 March 2026 and back on 25 October. */
+describe('time zones', () => {
+  const london = wallClock('Europe/London');
+  const at = (iso: string) => new Date(iso);
+
+  it('reads and sets the clock of a zone, as RFC 5545 resolves the hours clocks skip or repeat', () => {
+    expect(london.read(at('2026-01-05T09:00:00Z')).toISOString()).toBe('2026-01-05T09:00:00.000Z');
+    expect(london.read(at('2026-07-06T08:00:00Z')).toISOString()).toBe('2026-07-06T09:00:00.000Z');
+    expect(london.instantOf(at('2026-07-06T09:00:00Z')).toISOString()).toBe('2026-07-06T08:00:00.000Z');
+    // 01:30 on 29 March never shows: read with the offset before the gap, it is 02:30 summer time.
+    expect(london.instantOf(at('2026-03-29T01:30:00Z')).toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    // 01:30 on 25 October shows twice: the first, still summer time.
+    expect(london.instantOf(at('2026-10-25T01:30:00Z')).toISOString()).toBe('2026-10-25T00:30:00.000Z');
+    expect(wallClock('Asia/Kolkata').instantOf(at('2026-01-05T09:00:00Z')).toISOString()).toBe('2026-01-05T03:30:00.000Z');
+  });
+
+  it('stores a zone by its canonical name and refuses one Intl does not know', () => {
+    expect(RecurrencePattern.parse({ frequency: 'weekly', time_zone: 'europe/london' })).toEqual({ frequency: 'weekly', time_zone: 'Europe/London' });
+    expect(RecurrencePattern.parse({ rrule: 'FREQ=DAILY', time_zone: 'Etc/UTC' })).toEqual({ rrule: 'FREQ=DAILY', time_zone: 'UTC' });
+    expect(RecurrencePattern.safeParse({ frequency: 'weekly', time_zone: 'Mars/Olympus_Mons' }).success).toBe(false);
+    expect(RecurrencePattern.safeParse({ frequency: 'weekly', time_zone: '' }).success).toBe(false);
+  });
+
+  it('ends a counted series by its zone\'s clock', () => {
+    // Mondays at 09:00 in London from 23 March: the third, 6 April, is at 08:00 UTC.
+    const start = at('2026-03-23T09:00:00Z');
+    const end = at('2026-03-23T10:00:00Z');
+    expect(seriesEnd(start, end, RecurrencePattern.parse({ frequency: 'weekly', count: 3, time_zone: 'Europe/London' }))).toEqual(at('2026-04-06T09:00:00Z'));
+    expect(seriesEnd(start, end, RecurrencePattern.parse({ frequency: 'weekly', count: 3 }))).toEqual(at('2026-04-06T10:00:00Z'));
   });
 });

@@ -321,7 +321,8 @@ onSubmit('#new-event-form', async (data, form) => {
     title: text(data, 'title'),
     start_time: fromLocalInput(text(data, 'start_time')),
     end_time: fromLocalInput(text(data, 'end_time')),
-    ...(data.get('weekly') ? { is_recurring: true, recurrence_pattern: { frequency: 'weekly' } } : {}),
+    // On this browser's clock: a 09:00 meeting stays at 09:00 when the clocks change.
+    ...(data.get('weekly') ? { is_recurring: true, recurrence_pattern: { frequency: 'weekly', time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone } } : {}),
   });
   form.reset();
   await listEvents();

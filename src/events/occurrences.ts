@@ -1,6 +1,7 @@
 import vm from 'node:vm';
 import { RRule, type Options as RRuleOptions } from 'rrule';
 import { ruleOptions, type RecurrencePattern } from './recurrence';
+import { wallClock } from './zones';
 
 export interface Occurrence {
   start: Date;
@@ -64,16 +65,34 @@ function overlaps(occurrence: Occurrence, window: Window): boolean {
   return occurrence.start < window.end && occurrence.end > window.start;
 }
 
-/** The starts of the first `limit` occurrences of a series that overlap the window, in order. */
+/**
+ * The starts of the first `limit` occurrences of a series that overlap the window, in order. The
+ * rule is expanded on the series' clock and each reading turned into an instant.
+ */
 function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, window: Window, limit: number): Date[] {
-  const options = { ...ruleOptions(pattern), dtstart: start };
+  const clock = wallClock(pattern.time_zone);
+  const rule = ruleOptions(pattern);
+  const options = { ...rule, dtstart: clock.read(start), ...(rule.until ? { until: clock.read(rule.until) } : {}) };
   const first = overlaps({ start, end }, window) ? [start] : [];
   // RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one.
   if (options.count && !matchesStart(options) && --options.count === 0) return first;
-  const startsAfter = new Date(window.start.getTime() - (end.getTime() - start.getTime()));
-  const matches = new RRule(options).between(startsAfter, window.end, false, (_, count) => count < limit);
-  return [...first, ...matches.filter((match) => match.getTime() !== start.getTime())].slice(0, limit);
+  const duration = end.getTime() - start.getTime();
+  const starts = [...first];
+  // Read on the clock, the window's ends move by as much as the clocks change: a day's margin
+  // either side, and each occurrence checked as an instant.
+  const after = clock.read(new Date(window.start.getTime() - duration - DAY_MS));
+  const before = clock.read(new Date(window.end.getTime() + DAY_MS));
+  new RRule(options).between(after, before, false, (reading) => {
+    const occurrence = clock.instantOf(reading);
+    // Two readings can be one instant: the skipped hour's becomes the hour after it.
+    const repeated = occurrence.getTime() === starts.at(-1)?.getTime();
+    if (!repeated && overlaps({ start: occurrence, end: new Date(occurrence.getTime() + duration) }, window)) starts.push(occurrence);
+    return starts.length < limit;
+  });
+  return starts;
 }
+
+const DAY_MS = 86_400_000;
 
 function matchesStart(options: Partial<RRuleOptions> & { dtstart: Date }): boolean {
   return new RRule({ ...options, count: 1 }).all()[0]?.getTime() === options.dtstart.getTime();

@@ -1,8 +1,26 @@
 import { RRule, type Options as RRuleOptions } from 'rrule';
 import { z } from 'zod';
 import { DateTime } from '../http/schemas';
+import { canonicalTimeZone, wallClock } from './zones';
 
 const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+
+/** Stored by its canonical name, so equal zones compare equal. */
+const TimeZone = z
+  .string()
+  .max(64)
+  .transform((name, ctx) => {
+    const canonical = canonicalTimeZone(name);
+    if (canonical === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone, e.g. Europe/London' });
+      return z.NEVER;
+    }
+    return canonical;
+  })
+  .meta({
+    example: 'Europe/London',
+    description: "The zone whose clock the series keeps: each occurrence starts at start_time's time of day there, across daylight-saving changes, and weekdays and month days are that zone's. UTC when absent.",
+  });
 
 export const StructuredRecurrence = z
   .strictObject({
@@ -16,6 +34,7 @@ export const StructuredRecurrence = z
       .optional(),
     count: z.number().int().min(1).max(10_000).optional(),
     until: DateTime.optional(),
+    time_zone: TimeZone.optional(),
   })
   .refine((rule) => rule.count === undefined || rule.until === undefined, {
     message: 'give count or until, not both',
@@ -44,11 +63,12 @@ export const RRuleRecurrence = z.strictObject({
       return normalised;
     })
     .meta({ example: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10' }),
+  time_zone: TimeZone.optional(),
 });
 
 export const RecurrencePattern = z
   .union([StructuredRecurrence, RRuleRecurrence])
-  .meta({ id: 'RecurrencePattern', description: 'Structured fields, or `{rrule}` with an RFC 5545 RRULE' });
+  .meta({ id: 'RecurrencePattern', description: 'Structured fields, or `{rrule}` with an RFC 5545 RRULE; either with an optional `time_zone`' });
 
 export type RecurrencePattern = z.output<typeof RecurrencePattern>;
 
@@ -122,10 +142,16 @@ export function seriesEnd(start: Date, end: Date, pattern: RecurrencePattern | n
   const endingAt = (lastStart: Date | null) => lastStart && new Date(Math.max(end.getTime(), lastStart.getTime() + duration));
   if (rule.until) return endingAt(rule.until);
   if (!rule.count) return null;
+  // Periods pass on the series' clock, as its occurrences do.
+  const clock = wallClock(pattern.time_zone);
+  const startAfter = (freq: Frequency, periods: number) => {
+    const reading = advance(clock.read(start), freq, periods);
+    return reading && clock.instantOf(reading);
+  };
   const step = rule.interval;
-  if (rule.byParts.length === 0) return endingAt(advance(start, rule.freq, (rule.count - 1) * step));
+  if (rule.byParts.length === 0) return endingAt(startAfter(rule.freq, (rule.count - 1) * step));
   if (rule.freq === 'WEEKLY' && rule.byParts.length === 1 && rule.byParts[0] === 'byweekday' && rule.weekdays > 0) {
-    return endingAt(advance(start, 'WEEKLY', Math.ceil(rule.count / rule.weekdays) * step + 1));
+    return endingAt(startAfter('WEEKLY', Math.ceil(rule.count / rule.weekdays) * step + 1));
   }
   return null;
 }
@@ -150,7 +176,7 @@ function ruleParts(pattern: RecurrencePattern): { freq: Frequency; interval: num
 const RRULE_FREQUENCIES = { daily: RRule.DAILY, weekly: RRule.WEEKLY, monthly: RRule.MONTHLY, yearly: RRule.YEARLY } as const;
 const RRULE_WEEKDAYS = { MO: RRule.MO, TU: RRule.TU, WE: RRule.WE, TH: RRule.TH, FR: RRule.FR, SA: RRule.SA, SU: RRule.SU } as const;
 
-/** A stored pattern in rrule's terms, in UTC: no time zone is stored with an event. */
+/** A stored pattern in rrule's terms, its UNTIL an instant; the time zone is the caller's to apply. */
 export function ruleOptions(pattern: RecurrencePattern): Partial<RRuleOptions> {
   if ('rrule' in pattern) return RRule.parseString(pattern.rrule);
   return {
@@ -166,8 +192,9 @@ export function ruleOptions(pattern: RecurrencePattern): Partial<RRuleOptions> {
 const PERIOD_MS: Partial<Record<Frequency, number>> = { WEEKLY: 604_800_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1_000 };
 
 /**
- * `start` moved on by `periods` of the frequency. Months and years move by the calendar; from a
- * day not every month or year has (29-31), the periods without it are skipped: null.
+ * A floating `start` moved on by `periods` of the frequency. Months and years move by the
+ * calendar; from a day not every month or year has (29-31), the periods without it are skipped:
+ * null.
  */
 function advance(start: Date, freq: Frequency, periods: number): Date | null {
   const fixed = PERIOD_MS[freq];

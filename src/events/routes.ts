@@ -50,7 +50,7 @@ export function eventRoutes(events: EventsService): Route[] {
       tag: TAG,
       summary: "List the occurrences of the caller's events in a time window",
       description:
-        'Each recurring event expanded from its rule (in UTC), any other event once, ordered by start time. ' +
+        "Each recurring event expanded from its rule (on the clock of its pattern's time_zone, UTC by default), any other event once, ordered by start time. " +
         "The event's own start is always its first occurrence and counts towards COUNT (RFC 5545). " +
         "An occurrence keeps its event's duration; GET /events/{id} gives the event's other fields.",
       query: OccurrencesQuery,
