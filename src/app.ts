@@ -5,7 +5,7 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import { SessionFeed } from './auth/feed';
-import { LoginThrottle } from './auth/login-throttle';
+import { PasswordThrottle } from './auth/password-throttle';
 import { authRoutes } from './auth/routes';
 import { AuthService } from './auth/service';
 import type { AppConfig } from './config';
@@ -51,7 +51,7 @@ export function createServices(orm: MikroORM, config: AppConfig): Services {
     feed,
     sessions,
     documents,
-    auth: new AuthService(orm, config.jwt, sessions, new LoginThrottle(orm, config.loginThrottle)),
+    auth: new AuthService(orm, config.jwt, sessions, new PasswordThrottle(orm, config.passwordThrottle)),
     events,
     permissions: new PermissionsService(orm, feed),
     versions: new VersionsService(orm, events),

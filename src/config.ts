@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { PasswordThrottleOptions } from './auth/password-throttle';
 
 /** The only place that reads the environment: everything else receives an AppConfig. */
 
@@ -25,7 +26,10 @@ const EnvSchema = z.object({
   ACCESS_TOKEN_TTL: duration(15 * 60),
   REFRESH_TOKEN_TTL: duration(30 * 24 * 3600),
   LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
+  LOGIN_ADDRESS_FAILURE_LIMIT: z.coerce.number().int().min(1).default(100),
   LOGIN_FAILURE_WINDOW: duration(15 * 60),
+  REGISTRATION_LIMIT: z.coerce.number().int().min(1).default(20),
+  REGISTRATION_WINDOW: duration(3600),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -46,8 +50,8 @@ export interface AppConfig {
   databaseUrl?: string;
   embeddedPostgres: { dataDir: string; port: number };
   jwt: { secret: string; issuer: string; accessTtlSeconds: number; refreshTtlSeconds: number };
-  /** Failed logins allowed per account and client address in a window. */
-  loginThrottle: { failures: number; windowSeconds: number };
+  /** Failed logins and registrations allowed per client address in a window. */
+  passwordThrottle: PasswordThrottleOptions;
   /** Take the client's address from X-Forwarded-For (set only behind a proxy that sets it). */
   trustProxy: boolean;
   bodyLimit: string;
@@ -112,7 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         accessTtlSeconds: vars.ACCESS_TOKEN_TTL,
         refreshTtlSeconds: vars.REFRESH_TOKEN_TTL,
       },
-      loginThrottle: { failures: vars.LOGIN_FAILURE_LIMIT, windowSeconds: vars.LOGIN_FAILURE_WINDOW },
+      passwordThrottle: {
+        logins: { failuresPerAccount: vars.LOGIN_FAILURE_LIMIT, failuresPerAddress: vars.LOGIN_ADDRESS_FAILURE_LIMIT, windowSeconds: vars.LOGIN_FAILURE_WINDOW },
+        registrations: { perAddress: vars.REGISTRATION_LIMIT, windowSeconds: vars.REGISTRATION_WINDOW },
+      },
       trustProxy: vars.TRUST_PROXY === 'true',
       bodyLimit: vars.BODY_LIMIT,
       logLevel: vars.LOG_LEVEL,

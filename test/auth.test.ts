@@ -89,9 +89,15 @@ describe('login', () => {
 
 describe('login throttling', () => {
   const LIMIT = 3;
+  const ADDRESS_LIMIT = 5;
   let throttled: TestApp;
   beforeAll(async () => {
-    throttled = await startTestApp({ LOGIN_FAILURE_LIMIT: String(LIMIT), LOGIN_FAILURE_WINDOW: '2s', TRUST_PROXY: 'true' });
+    throttled = await startTestApp({
+      LOGIN_FAILURE_LIMIT: String(LIMIT),
+      LOGIN_ADDRESS_FAILURE_LIMIT: String(ADDRESS_LIMIT),
+      LOGIN_FAILURE_WINDOW: '2s',
+      TRUST_PROXY: 'true',
+    });
   });
   afterAll(() => throttled.close());
 
@@ -134,14 +140,25 @@ describe('login throttling', () => {
     expect((await logIn(user.username, user.password, '203.0.113.2')).status).toBe(200);
   });
 
+  it('refuses logins from an address after too many failures over all accounts, and counts no successes', async () => {
+    const user = await createUser(throttled.api, 'lee');
+    for (let attempt = 0; attempt <= ADDRESS_LIMIT; attempt += 1) expect((await logIn(user.username, user.password, '203.0.113.6')).status).toBe(200);
+    // One guess at each of many names, real or not: none reaches its account's own limit.
+    for (let attempt = 0; attempt < ADDRESS_LIMIT; attempt += 1) expect((await logIn(`sprayed_${attempt}`, 'Winter2026!', '203.0.113.6')).status).toBe(401);
+    const refused = await logIn(user.username, user.password, '203.0.113.6');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.message).toMatch(/^Too many failed logins from this address: try again in [12] s$/);
+    expect((await logIn(user.username, user.password, '198.51.100.8')).status).toBe(200);
+  });
+
   it('keeps no name or address in the database, and clears expired counts', async () => {
     await logIn('ivy_unknown', 'wrong password', '203.0.113.3');
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     await logIn('ivy_unknown', 'wrong password', '203.0.113.4');
-    const rows = await throttled.database.orm.em.getConnection().execute<{ key: string; expire: string }[]>('select key, expire from login_failure');
+    const rows = await throttled.database.orm.em.getConnection().execute<{ key: string; expire: string }[]>('select key, expire from password_attempt');
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {
-      expect(row.key).toMatch(/^login:[0-9a-f]{64}$/);
+      expect(row.key).toMatch(/^(login|login-address|register):[0-9a-f]{64}$/);
       expect(Number(row.expire)).toBeGreaterThan(Date.now());
     }
   });
@@ -158,6 +175,27 @@ describe('login throttling', () => {
       expect(spoofed.status).toBe(429);
     } finally {
       await direct.close();
+    }
+  });
+});
+
+describe('registration throttling', () => {
+  it('refuses registrations from an address past the limit until the window ends, and takes them from others', async () => {
+    const limited = await startTestApp({ REGISTRATION_LIMIT: '2', REGISTRATION_WINDOW: '2s', TRUST_PROXY: 'true' });
+    try {
+      const register = (username: string, address: string) =>
+        limited.api.post('/auth/register', { email: `${username}@example.com`, username, password: 'correct horse battery' }, { headers: { 'x-forwarded-for': address } });
+      expect((await register('reg_a', '203.0.113.20')).status).toBe(201);
+      expect((await register('reg_b', '203.0.113.20')).status).toBe(201);
+      const refused = await register('reg_c', '203.0.113.20');
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ code: 'too_many_requests', message: expect.stringMatching(/^Too many registrations from this address/) });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await register('reg_c', '198.51.100.20')).status).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      expect((await register('reg_d', '203.0.113.20')).status).toBe(201);
+    } finally {
+      await limited.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import { LoginBody, LogoutBody, presentUser, RefreshBody, RegisterBody, TokenRes
 import type { AuthService, IssuedTokens } from './service';
 
 const TAG = 'auth';
+const RETRY_AFTER = { 'Retry-After': 'Seconds until such requests are accepted again' };
 
 export function authRoutes(auth: AuthService): Route[] {
   return [
@@ -13,11 +14,16 @@ export function authRoutes(auth: AuthService): Route[] {
       tag: TAG,
       public: true,
       summary: 'Create an account',
+      description: 'Each client address may register a limited number of times an hour (429 beyond).',
       body: RegisterBody,
-      responses: { 201: { description: 'The new user', schema: UserResponse }, 409: errorResponse('Email or username taken') },
+      responses: {
+        201: { description: 'The new user', schema: UserResponse },
+        409: errorResponse('Email or username taken'),
+        429: { ...errorResponse('Too many registrations from this address'), headers: RETRY_AFTER },
+      },
       async handler(ctx, { body }) {
         ctx.status = 201;
-        ctx.body = presentUser(await auth.register(body));
+        ctx.body = presentUser(await auth.register(body, ctx.ip));
       },
     }),
     defineRoute({
@@ -28,13 +34,13 @@ export function authRoutes(auth: AuthService): Route[] {
       summary: 'Log in with username (or email) and password',
       description:
         'Accepts JSON or the OAuth2 password form. Wrong credentials answer the same whether or not the user exists. ' +
-        'After too many failed logins to one account from one address, logins from there are refused for a while (429).',
+        'After too many failed logins to one account from one address, or to any accounts from one address, logins from there are refused for a while (429).',
       body: LoginBody,
       bodyFormats: ['json', 'form'],
       responses: {
         200: { description: 'A new session', schema: TokenResponse },
         401: errorResponse('Wrong credentials'),
-        429: { ...errorResponse('Too many failed logins to this account from this address'), headers: { 'Retry-After': 'Seconds until logins are accepted again' } },
+        429: { ...errorResponse('Too many failed logins to this account, or to any, from this address'), headers: RETRY_AFTER },
       },
       async handler(ctx, { body }) {
         sendTokens(ctx, await auth.login(body.username, body.password, ctx.ip));

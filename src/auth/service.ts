@@ -7,7 +7,7 @@ import { BatchedLookup } from '../db/batched-lookup';
 import { Conflict, Unauthorized } from '../http/errors';
 import type { Caller } from '../http/route';
 import type { SessionFeed } from './feed';
-import type { LoginThrottle } from './login-throttle';
+import type { PasswordThrottle } from './password-throttle';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
 import { AccessTokens, hashRefreshToken, newRefreshToken } from './tokens';
 
@@ -36,7 +36,7 @@ export class AuthService {
     private readonly orm: MikroORM,
     private readonly settings: AppConfig['jwt'],
     private readonly sessions: SessionFeed,
-    private readonly loginThrottle: LoginThrottle,
+    private readonly passwordThrottle: PasswordThrottle,
   ) {
     this.accessTokens = new AccessTokens(settings);
   }
@@ -45,7 +45,9 @@ export class AuthService {
     return this.orm.em;
   }
 
-  async register(input: { email: string; username: string; password: string }): Promise<User> {
+  /** `address` is the client's, for throttling. */
+  async register(input: { email: string; username: string; password: string }, address: string): Promise<User> {
+    await this.passwordThrottle.registrationAttempt(address);
     const email = input.email.toLowerCase();
     await this.assertUnclaimed(email, input.username);
     const user = this.em.create(User, { email, username: input.username, hashedPassword: await hashPassword(input.password) });
@@ -61,7 +63,7 @@ export class AuthService {
 
   /** `identifier` is a username (any case) or an email; `address` is the client's, for throttling. */
   async login(identifier: string, password: string, address: string): Promise<IssuedTokens> {
-    await this.loginThrottle.attempt(identifier, address);
+    await this.passwordThrottle.loginAttempt(identifier, address);
     const user = await this.em.findOne(
       User,
       identifier.includes('@') ? { email: identifier.toLowerCase() } : { [sql.lower('username')]: identifier.toLowerCase() },
@@ -69,7 +71,7 @@ export class AuthService {
     );
     const valid = user ? await verifyPassword(user.hashedPassword, password) : await verifyAgainstDecoy(password);
     if (!user || !valid || !user.isActive) throw new Unauthorized(BAD_CREDENTIALS);
-    await this.loginThrottle.succeeded(identifier, address);
+    await this.passwordThrottle.loginSucceeded(identifier, address);
 
     const session = this.em.create(AuthSession, { id: randomUUID(), user, expiresAt: this.refreshExpiry() });
     const issued = this.issue(this.em, session);

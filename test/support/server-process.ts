@@ -27,6 +27,9 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** Every test user registers from 127.0.0.1: the limit is tested on its own (auth.test.ts). */
+export const TEST_REGISTRATION_LIMIT = '100000';
+
 /**
  * Starts `node dist/src/server.js` as its own process and waits until it listens. With
  * `processGroup`, it leads a process group of its own, as a command started in a terminal does.
@@ -34,7 +37,7 @@ export interface ServerProcess {
 export function startServerProcess(env: Record<string, string>, { processGroup = false } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', REGISTRATION_LIMIT: TEST_REGISTRATION_LIMIT, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: processGroup,
   });
