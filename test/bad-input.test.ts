@@ -233,6 +233,8 @@ const BAD_PATTERNS: [string, unknown, string | RegExp][] = [
   ['rrule a number', { rrule: 5 }, 'body.recurrence_pattern.rrule'],
   ['rrule with structured fields', { rrule: 'FREQ=DAILY', frequency: 'daily' }, /^body\.recurrence_pattern\.(rrule|frequency)$/],
   ['an unknown time_zone', { frequency: 'daily', time_zone: 'Mars/Olympus_Mons' }, 'body.recurrence_pattern.time_zone'],
+  ['exdates not dates', { frequency: 'daily', exdates: ['next Monday'] }, 'body.recurrence_pattern.exdates.0'],
+  ['exdates empty', { frequency: 'daily', exdates: [] }, 'body.recurrence_pattern.exdates'],
   ['an offset for a time_zone', { rrule: 'FREQ=DAILY', time_zone: '+01:00' }, 'body.recurrence_pattern.time_zone'],
   ['structured until before start_time', { frequency: 'daily', until: '2026-05-31T09:00:00Z' }, 'body.recurrence_pattern.until'],
 ];

@@ -179,7 +179,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     }
   }, 60_000);
 
-  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock", async () => {
+  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be skipped", async () => {
     const page = await openPage(app.baseUrl, 'America/New_York');
     const erin = await createUser(app.api, 'erin');
     await logIn(page, erin);
@@ -201,6 +201,12 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     expect(await page.locator('#event-list li').count()).toBe(1);
     const stored = await app.api.get('/events', { token: erin.token });
     expect(stored.body.items[0].recurrence_pattern).toEqual({ frequency: 'weekly', time_zone: 'America/New_York' });
+
+    // Skipping it takes this week's out of the series, and only that one.
+    await page.click('#upcoming button.skip');
+    await page.waitForSelector('#upcoming li', { state: 'detached' });
+    const skipped = (await app.api.get('/events', { token: erin.token })).body.items[0];
+    expect(skipped.recurrence_pattern.exdates).toEqual([new Date(Date.parse(skipped.start_time) + week).toISOString()]);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

@@ -251,6 +251,29 @@ describe('occurrences', () => {
     ]);
   });
 
+  it('leaves out the occurrences its pattern excludes, the first among them; they still count towards COUNT', async () => {
+    const user = await createUser(app.api, 'occurrence-exdates');
+    const id = await createEvent(app.api, user, {
+      title: 'Daily',
+      start_time: '2026-02-02T10:00:00Z',
+      end_time: '2026-02-02T11:00:00Z',
+      is_recurring: true,
+      recurrence_pattern: { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-02-02T10:00:00Z', '2026-02-04T11:00:00+01:00'] },
+    });
+    const february = 'start=2026-02-01T00:00:00Z&end=2026-03-01T00:00:00Z';
+    expect(listed((await occurrences(february, user)).body)).toEqual(['Daily 02-03T10:00', 'Daily 02-05T10:00', 'Daily 02-06T10:00']);
+
+    // Stored in UTC, sorted, once each.
+    const skipped = await app.api.put(
+      `/events/${id}`,
+      { recurrence_pattern: { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-02-05T10:00:00Z', '2026-02-02T10:00:00Z', '2026-02-04T10:00:00Z', '2026-02-05T10:00:00Z'] } },
+      { token: user.token },
+    );
+    expect(skipped.status).toBe(200);
+    expect(skipped.body.recurrence_pattern.exdates).toEqual(['2026-02-02T10:00:00.000Z', '2026-02-04T10:00:00.000Z', '2026-02-05T10:00:00.000Z']);
+    expect(listed((await occurrences(february, user)).body)).toEqual(['Daily 02-03T10:00', 'Daily 02-06T10:00']);
+  });
+
   it('returns the first `limit` and says the list was cut', async () => {
     const cut = await occurrences('start=2026-01-05T00:00:00Z&end=2026-01-31T00:00:00Z&q=ten&limit=3');
     expect(listed(cut.body)).toEqual(['Ten days 01-05T12:00', 'Ten days 01-06T12:00', 'Ten days 01-07T12:00']);

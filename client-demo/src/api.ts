@@ -81,6 +81,10 @@ export class Api {
     return this.request<T>('POST', path, body);
   }
 
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
   private async request<T>(method: string, path: string, body?: unknown, authorized = true, retried = false): Promise<T> {
     const response = await fetch(`/api/v1${path}`, {
       method,

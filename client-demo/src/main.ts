@@ -20,6 +20,8 @@ interface OccurrenceSummary {
   event_id: number;
   title: string;
   start_time: string;
+  is_recurring: boolean;
+  role: Role;
 }
 
 interface VersionSummary {
@@ -142,7 +144,29 @@ async function listEvents(): Promise<void> {
     api.get<{ items: OccurrenceSummary[] }>(`/events/occurrences?${nextWeek}`),
   ]);
   $('#event-list').replaceChildren(...page.items.map((event) => eventItem(event.id, event.title, `${localTime(event.start_time)} · ${event.role}`)));
-  $('#upcoming').replaceChildren(...upcoming.items.map((occurrence) => eventItem(occurrence.event_id, occurrence.title, localTime(occurrence.start_time))));
+  $('#upcoming').replaceChildren(...upcoming.items.map(upcomingItem));
+}
+
+/** An occurrence; one of a series its caller may edit can be skipped. */
+function upcomingItem(occurrence: OccurrenceSummary): HTMLLIElement {
+  const item = eventItem(occurrence.event_id, occurrence.title, localTime(occurrence.start_time));
+  if (occurrence.is_recurring && occurrence.role !== 'viewer') {
+    const skip = document.createElement('button');
+    skip.type = 'button';
+    skip.className = 'skip';
+    skip.textContent = 'Skip';
+    skip.addEventListener('click', () => skipOccurrence(occurrence).catch(failed));
+    item.append(' ', skip);
+  }
+  return item;
+}
+
+/** Takes one occurrence out of its series (an RFC 5545 EXDATE); the others stay. */
+async function skipOccurrence(occurrence: OccurrenceSummary): Promise<void> {
+  const path = `/events/${occurrence.event_id}`;
+  const { recurrence_pattern: pattern } = await api.get<{ recurrence_pattern: { exdates?: string[] } }>(path);
+  await api.put(path, { recurrence_pattern: { ...pattern, exdates: [...(pattern.exdates ?? []), occurrence.start_time] } });
+  await listEvents();
 }
 
 /** A list entry that opens the event. */

@@ -66,14 +66,16 @@ function overlaps(occurrence: Occurrence, window: Window): boolean {
 }
 
 /**
- * The starts of the first `limit` occurrences of a series that overlap the window, in order. The
- * rule is expanded on the series' clock and each reading turned into an instant.
+ * The starts of the first `limit` occurrences of a series that overlap the window, in order, but
+ * those its pattern excludes. The rule is expanded on the series' clock and each reading turned
+ * into an instant.
  */
 function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, window: Window, limit: number): Date[] {
   const clock = wallClock(pattern.time_zone);
   const rule = ruleOptions(pattern);
   const options = { ...rule, dtstart: clock.read(start), ...(rule.until ? { until: clock.read(rule.until) } : {}) };
-  const first = overlaps({ start, end }, window) ? [start] : [];
+  const excluded = new Set(pattern.exdates?.map((excludedStart) => Date.parse(excludedStart)));
+  const first = overlaps({ start, end }, window) && !excluded.has(start.getTime()) ? [start] : [];
   // RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one.
   if (options.count && !matchesStart(options) && --options.count === 0) return first;
   const duration = end.getTime() - start.getTime();
@@ -83,10 +85,11 @@ function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, wi
   const after = clock.read(new Date(window.start.getTime() - duration - DAY_MS));
   const before = clock.read(new Date(window.end.getTime() + DAY_MS));
   new RRule(options).between(after, before, false, (reading) => {
-    const occurrence = clock.instantOf(reading);
-    // Two readings can be one instant: the skipped hour's becomes the hour after it.
-    const repeated = occurrence.getTime() === starts.at(-1)?.getTime();
-    if (!repeated && overlaps({ start: occurrence, end: new Date(occurrence.getTime() + duration) }, window)) starts.push(occurrence);
+    const at = clock.instantOf(reading).getTime();
+    // The start was placed above, and two readings can be one instant (the skipped hour's
+    // becomes the hour after it).
+    const placed = at === start.getTime() || at === starts.at(-1)?.getTime();
+    if (!placed && !excluded.has(at) && overlaps({ start: new Date(at), end: new Date(at + duration) }, window)) starts.push(new Date(at));
     return starts.length < limit;
   });
   return starts;

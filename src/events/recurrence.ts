@@ -22,6 +22,18 @@ const TimeZone = z
     description: "The zone whose clock the series keeps: each occurrence starts at start_time's time of day there, across daylight-saving changes, and weekdays and month days are that zone's. UTC when absent.",
   });
 
+/** Kept in UTC, sorted and without repeats, so equal lists compare equal. */
+const ExcludedStarts = z
+  .array(DateTime)
+  .min(1)
+  .max(1000)
+  .transform((starts) => [...new Set(starts.map((start) => new Date(start).toISOString()))].sort())
+  .meta({
+    example: ['2026-06-08T07:00:00Z'],
+    description:
+      "Occurrences that do not happen (RFC 5545's EXDATE), by their start as GET /events/occurrences gives it. They still count towards `count`.",
+  });
+
 export const StructuredRecurrence = z
   .strictObject({
     frequency: z.enum(['daily', 'weekly', 'monthly', 'yearly']),
@@ -35,6 +47,7 @@ export const StructuredRecurrence = z
     count: z.number().int().min(1).max(10_000).optional(),
     until: DateTime.optional(),
     time_zone: TimeZone.optional(),
+    exdates: ExcludedStarts.optional(),
   })
   .refine((rule) => rule.count === undefined || rule.until === undefined, {
     message: 'give count or until, not both',
@@ -64,11 +77,12 @@ export const RRuleRecurrence = z.strictObject({
     })
     .meta({ example: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10' }),
   time_zone: TimeZone.optional(),
+  exdates: ExcludedStarts.optional(),
 });
 
 export const RecurrencePattern = z
   .union([StructuredRecurrence, RRuleRecurrence])
-  .meta({ id: 'RecurrencePattern', description: 'Structured fields, or `{rrule}` with an RFC 5545 RRULE; either with an optional `time_zone`' });
+  .meta({ id: 'RecurrencePattern', description: 'Structured fields, or `{rrule}` with an RFC 5545 RRULE; either with an optional `time_zone` and `exdates`' });
 
 export type RecurrencePattern = z.output<typeof RecurrencePattern>;
 
