@@ -55,6 +55,7 @@ describe('the running app', () => {
         'POST /api/v1/events',
         'GET /api/v1/events',
         'GET /api/v1/events/occurrences',
+        'GET /api/v1/events.ics',
         'GET /api/v1/events/{id}',
         'PUT /api/v1/events/{id}',
         'DELETE /api/v1/events/{id}',

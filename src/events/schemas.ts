@@ -44,15 +44,23 @@ export const UpdateEventBody = z
   })
   .meta({ id: 'UpdateEventRequest' });
 
-export const ListEventsQuery = Pagination.extend({
-  start: Time.optional().meta({ description: 'Keep events that end after this time; a recurring event, while its last occurrence does (for ever without one)' }),
-  end: Time.optional().meta({ description: 'Keep events that start before this time' }),
-  q: z.string().trim().min(1).max(200).optional().meta({ description: 'Search in title and description' }),
-  role: z.enum(ROLES).optional().meta({ description: "Only events where the caller has this role" }),
-}).refine((query) => !query.start || !query.end || query.start < query.end, {
-  message: 'must be after start',
-  path: ['end'],
-});
+/** Which of the caller's events a list or an export holds. */
+const EventFilters = z
+  .object({
+    start: Time.optional().meta({ description: 'Keep events that end after this time; a recurring event, while its last occurrence does (for ever without one)' }),
+    end: Time.optional().meta({ description: 'Keep events that start before this time' }),
+    q: z.string().trim().min(1).max(200).optional().meta({ description: 'Search in title and description' }),
+    role: z.enum(ROLES).optional().meta({ description: "Only events where the caller has this role" }),
+  })
+  .refine((query) => !query.start || !query.end || query.start < query.end, {
+    message: 'must be after start',
+    path: ['end'],
+  });
+
+export const ListEventsQuery = EventFilters.safeExtend(Pagination.shape);
+
+/** The export takes the list's filters without paging: every event that matches. */
+export const CalendarExportQuery = EventFilters;
 
 /** The longest window occurrences are listed for: it bounds how far each rule is expanded. */
 const MAX_OCCURRENCE_WINDOW_DAYS = 366;
@@ -61,8 +69,8 @@ export const OccurrencesQuery = z
   .object({
     start: Time.meta({ description: 'Keep occurrences that end after this time' }),
     end: Time.meta({ description: `Keep occurrences that start before this time; at most ${MAX_OCCURRENCE_WINDOW_DAYS} days after start` }),
-    q: ListEventsQuery.shape.q,
-    role: ListEventsQuery.shape.role,
+    q: EventFilters.shape.q,
+    role: EventFilters.shape.role,
     limit: z.coerce.number().int().min(1).max(2000).default(500).meta({ description: 'At most 2000; the first by start time' }),
   })
   .refine((query) => query.start < query.end, { message: 'must be after start', path: ['end'] })
@@ -123,6 +131,7 @@ export const EventPage = pageOf(EventResponse).meta({ id: 'EventPage' });
 export type CreateEventInput = z.output<typeof CreateEventBody>;
 export type UpdateEventInput = z.output<typeof UpdateEventBody>;
 export type ListEventsInput = z.output<typeof ListEventsQuery>;
+export type CalendarExportInput = z.output<typeof CalendarExportQuery>;
 export type OccurrencesInput = z.output<typeof OccurrencesQuery>;
 export type EventResponse = z.infer<typeof EventResponse>;
 

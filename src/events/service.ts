@@ -15,7 +15,7 @@ import { changedEvent, recordChangeStatement, recordVersion } from './history';
 import { assertValidEvent } from './rules';
 import { Expander, type Occurrence } from './occurrences';
 import type { RecurrencePattern } from './recurrence';
-import type { CreateEventInput, ListEventsInput, OccurrencesInput } from './schemas';
+import type { CalendarExportInput, CreateEventInput, ListEventsInput, OccurrencesInput } from './schemas';
 
 export interface EventWithRole {
   event: CalendarEvent;
@@ -103,17 +103,25 @@ export class EventsService {
     return { items: permissions.map((permission) => ({ event: permission.event, role: permission.role })), total };
   }
 
+  /** Every one of the caller's events that matches the filters, by start time. */
+  async all(actorId: number, filters: CalendarExportInput): Promise<EventWithRole[]> {
+    const permissions = await this.em.find(EventPermission, visibleTo(actorId, filters), {
+      populate: ['event'],
+      orderBy: { event: { startTime: 'asc', id: 'asc' } },
+    });
+    return permissions.map((permission) => ({ event: permission.event, role: permission.role }));
+  }
+
   /**
    * The occurrences of the caller's events that overlap the window, by start time: a recurring
    * event's expanded from its rule, any other event's once.
    */
   async occurrences(actorId: number, query: OccurrencesInput): Promise<{ items: EventOccurrence[]; truncated: boolean; unexpanded: number[] }> {
-    const permissions = await this.em.find(EventPermission, visibleTo(actorId, query), { populate: ['event'] });
     const window = { start: new Date(query.start), end: new Date(query.end) };
     const expander = new Expander();
     const items: EventOccurrence[] = [];
     const unexpanded: number[] = [];
-    for (const { event, role } of permissions) {
+    for (const { event, role } of await this.all(actorId, query)) {
       // What is stored is what RecurrencePattern parsed.
       const pattern = event.isRecurring ? (event.recurrencePattern as RecurrencePattern | null) : null;
       // One more than the limit tells whether the list was cut.

@@ -20,6 +20,8 @@ export type Authenticate = (accessToken: string) => Promise<Caller>;
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** Of a body that is not JSON. */
+  mediaType?: string;
   /** Response headers worth documenting, e.g. ETag. */
   headers?: Record<string, string>;
 }

@@ -1,0 +1,109 @@
+import { RRule } from 'rrule';
+import { tzlib_get_ical_block } from 'timezones-ical-library';
+import type { CalendarEvent } from '../db/entities';
+import { ruleOptions, type RecurrencePattern } from './recurrence';
+import { wallClock, type WallClock } from './zones';
+
+const PRODUCT_ID = '-//NeoFi//Event Management System//EN';
+
+/** A zone as an iCalendar object names it (the library's canonical name), and its VTIMEZONE. */
+interface ICalZone {
+  tzid: string;
+  vtimezone: string[];
+  clock: WallClock;
+}
+
+/**
+ * The events as one iCalendar object (RFC 5545), for calendar programs to import: a VEVENT each,
+ * a series with its RRULE and EXDATEs rather than expanded. A series in a time zone is written on
+ * that zone's clock (`DTSTART;TZID=...`, with the zone's VTIMEZONE), so the program keeps it at
+ * the same time of day across daylight-saving changes, as this server does; the rest in UTC.
+ * `domain` makes each event's UID unique beyond this server.
+ */
+export function toICalendar(events: CalendarEvent[], domain: string): string {
+  const zones = new Map<string, ICalZone | null>();
+  const zoneOf = (name: string): ICalZone | null => {
+    if (!zones.has(name)) zones.set(name, icalZone(name));
+    return zones.get(name)!;
+  };
+  const vevents = events.flatMap((event) => vevent(event, domain, zoneOf));
+  // Two names of one zone (Asia/Calcutta, Asia/Kolkata) share its VTIMEZONE.
+  const byTzid = new Map([...zones.values()].flatMap((zone) => (zone ? [[zone.tzid, zone.vtimezone] as const] : [])));
+  const vtimezones = [...byTzid.values()].flat();
+  const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', `PRODID:${PRODUCT_ID}`, 'CALSCALE:GREGORIAN', ...vtimezones, ...vevents, 'END:VCALENDAR'];
+  return lines.map(fold).join('\r\n') + '\r\n';
+}
+
+function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => ICalZone | null): string[] {
+  // What is stored is what RecurrencePattern parsed.
+  const pattern = event.isRecurring ? (event.recurrencePattern as RecurrencePattern | null) : null;
+  const zone = pattern?.time_zone && pattern.time_zone !== 'UTC' ? zoneOf(pattern.time_zone) : null;
+  const at = (instant: Date) => (zone ? `;TZID=${zone.tzid}:${floating(zone.clock.read(instant))}` : `:${utc(instant)}`);
+  return [
+    'BEGIN:VEVENT',
+    `UID:event-${event.id}@${domain}`,
+    `DTSTAMP:${utc(event.updatedAt)}`,
+    `CREATED:${utc(event.createdAt)}`,
+    `LAST-MODIFIED:${utc(event.updatedAt)}`,
+    // Each version of the event is a revision of it.
+    `SEQUENCE:${event.version - 1}`,
+    `DTSTART${at(event.startTime)}`,
+    `DTEND${at(event.endTime)}`,
+    `SUMMARY:${text(event.title)}`,
+    ...(event.description ? [`DESCRIPTION:${text(event.description)}`] : []),
+    ...(event.location ? [`LOCATION:${text(event.location)}`] : []),
+    ...(pattern ? [rrule(pattern)] : []),
+    ...(pattern?.exdates ?? []).map((start) => `EXDATE${at(new Date(start))}`),
+    'END:VEVENT',
+  ];
+}
+
+/** The zone's VTIMEZONE from the IANA data the library carries; null for a zone it does not know. */
+function icalZone(name: string): ICalZone | null {
+  const block = tzlib_get_ical_block(name);
+  if (!Array.isArray(block)) return null;
+  const [vtimezone, tzidLine] = block;
+  return { tzid: tzidLine.replace(/^TZID=/, ''), vtimezone: vtimezone.split('\r\n').filter(Boolean), clock: wallClock(name) };
+}
+
+function rrule(pattern: RecurrencePattern): string {
+  // Stored RRULEs are already in rrule's canonical spelling; UNTIL is in UTC, as RFC 5545 asks
+  // of a series whose DTSTART has a TZID.
+  return 'rrule' in pattern ? `RRULE:${pattern.rrule}` : RRule.optionsToString(ruleOptions(pattern));
+}
+
+/** 2026-06-01T07:00:00Z as 20260601T070000Z. */
+function utc(instant: Date): string {
+  return `${floating(instant)}Z`;
+}
+
+/** A floating Date (its UTC fields read a clock) as a local DATE-TIME: 20260601T090000. */
+function floating(reading: Date): string {
+  return reading.toISOString().replace(/\.\d{3}Z$/, '').replace(/[-:]/g, '');
+}
+
+/** A TEXT value (RFC 5545, 3.3.11): backslashes, semicolons, commas and line breaks escaped. */
+function text(value: string): string {
+  return value.replace(/[\\;,]/g, (char) => `\\${char}`).replace(/\r?\n|\r/g, '\\n');
+}
+
+/** Lines longer than 75 octets folded (RFC 5545, 3.1), never inside a UTF-8 character. */
+function fold(line: string): string {
+  if (Buffer.byteLength(line) <= 75) return line;
+  const parts: string[] = [];
+  let part = '';
+  let octets = 0;
+  for (const char of line) {
+    const size = Buffer.byteLength(char);
+    // A continuation line's leading space counts towards its 75.
+    if (octets + size > (parts.length ? 74 : 75)) {
+      parts.push(part);
+      part = '';
+      octets = 0;
+    }
+    part += char;
+    octets += size;
+  }
+  parts.push(part);
+  return parts.join('\r\n ');
+}
