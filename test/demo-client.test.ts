@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createUser, type TestUser } from './support/fixtures';
@@ -179,7 +179,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     }
   }, 60_000);
 
-  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be skipped", async () => {
+  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be skipped; the calendar downloads", async () => {
     const page = await openPage(app.baseUrl, 'America/New_York');
     const erin = await createUser(app.api, 'erin');
     await logIn(page, erin);
@@ -207,6 +207,14 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     await page.waitForSelector('#upcoming li', { state: 'detached' });
     const skipped = (await app.api.get('/events', { token: erin.token })).body.items[0];
     expect(skipped.recurrence_pattern.exdates).toEqual([new Date(Date.parse(skipped.start_time) + week).toISOString()]);
+
+    // The calendar file the page saves holds the series, on New York's clock, with the skipped time.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    expect(download.suggestedFilename()).toBe('events.ics');
+    const ics = readFileSync((await download.path())!, 'utf8');
+    expect(ics).toMatch(/^BEGIN:VCALENDAR\r\n/);
+    expect(ics).toContain('SUMMARY:Weekly sync\r\n');
+    expect(ics).toMatch(/\r\nEXDATE;TZID=America\/New_York:\d{8}T\d{6}\r\n/);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

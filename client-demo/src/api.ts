@@ -98,7 +98,8 @@ export class Api {
       await this.refresh();
       return this.request<T>(method, path, body, authorized, true);
     }
-    const payload = response.status === 204 ? null : await response.json();
+    const json = (response.headers.get('content-type') ?? '').includes('json');
+    const payload = response.status === 204 ? null : json ? await response.json() : await response.text();
     if (!response.ok) throw new ApiError(response.status, payload?.error?.code ?? 'error', payload?.error?.message ?? response.statusText);
     return payload as T;
   }

@@ -169,6 +169,17 @@ async function skipOccurrence(occurrence: OccurrenceSummary): Promise<void> {
   await listEvents();
 }
 
+/** The caller's events as an iCalendar file, for the browser to save. */
+async function downloadCalendar(): Promise<void> {
+  const calendar = await api.get<string>('/events.ics');
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([calendar], { type: 'text/calendar' }));
+  link.download = 'events.ics';
+  link.click();
+  // Revoked at once, the download could be cut off.
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
 /** A list entry that opens the event. */
 function eventItem(id: number, title: string, detail: string): HTMLLIElement {
   const item = document.createElement('li');
@@ -386,6 +397,8 @@ $('#save-version').addEventListener('click', async () => {
 });
 
 $('#close-event').addEventListener('click', () => closeEvent());
+
+$('#export').addEventListener('click', () => downloadCalendar().catch(failed));
 
 $('#logout').addEventListener('click', () => {
   api.logout().catch(failed).finally(leaveSession);
