@@ -168,21 +168,23 @@ describe('occurrences', () => {
   const occurrences = (query: string, user = planner) => app.api.get(`/events/occurrences?${query}`, { token: user.token });
   const listed = (body: { items: { title: string; start_time: string }[] }) => body.items.map((item) => `${item.title} ${item.start_time.slice(5, 16)}`);
 
+  /** A recurring event of `hours` from `start`. */
+  const series = (user: TestUser, title: string, start: string, recurrence_pattern: unknown, hours = 1) =>
+    createEvent(app.api, user, {
+      title,
+      start_time: start,
+      end_time: new Date(Date.parse(start) + hours * 3_600_000).toISOString(),
+      is_recurring: true,
+      recurrence_pattern,
+    });
+
   beforeAll(async () => {
     planner = await createUser(app.api, 'occurrences');
-    const series = (title: string, start: string, recurrence_pattern: unknown, hours = 1) =>
-      createEvent(app.api, planner, {
-        title,
-        start_time: start,
-        end_time: new Date(Date.parse(start) + hours * 3_600_000).toISOString(),
-        is_recurring: true,
-        recurrence_pattern,
-      });
-    ids.standup = await series('Standup', '2026-01-05T09:00:00Z', { frequency: 'weekly', by_weekday: ['MO'] });
-    ids.tenDays = await series('Ten days', '2026-01-05T12:00:00Z', { rrule: 'FREQ=DAILY;COUNT=10' });
+    ids.standup = await series(planner, 'Standup', '2026-01-05T09:00:00Z', { frequency: 'weekly', by_weekday: ['MO'] });
+    ids.tenDays = await series(planner, 'Ten days', '2026-01-05T12:00:00Z', { rrule: 'FREQ=DAILY;COUNT=10' });
     // Starts on a Wednesday, off its Monday rule: the start is the first of the three.
-    ids.offRule = await series('Off rule', '2026-01-07T08:00:00Z', { frequency: 'weekly', by_weekday: ['MO'], count: 3 });
-    ids.weekend = await series('Weekend', '2026-01-10T18:00:00Z', { frequency: 'weekly' }, 40);
+    ids.offRule = await series(planner, 'Off rule', '2026-01-07T08:00:00Z', { frequency: 'weekly', by_weekday: ['MO'], count: 3 });
+    ids.weekend = await series(planner, 'Weekend', '2026-01-10T18:00:00Z', { frequency: 'weekly' }, 40);
     ids.once = await createEvent(app.api, planner, { title: 'Once', start_time: '2026-01-13T15:00:00Z', end_time: '2026-01-13T16:00:00Z' });
   });
 
@@ -235,12 +237,10 @@ describe('occurrences', () => {
 
   it("keeps a series on its time zone's clock across daylight-saving changes, on that zone's weekdays", async () => {
     const user = await createUser(app.api, 'occurrence-zones');
-    const weekly = (title: string, start: string, recurrence_pattern: unknown) =>
-      createEvent(app.api, user, { title, start_time: start, end_time: new Date(Date.parse(start) + 3_600_000).toISOString(), is_recurring: true, recurrence_pattern });
     // Mondays at 09:00 in London, whose clocks go back on 25 October.
-    await weekly('London', '2026-10-19T08:00:00Z', { frequency: 'weekly', time_zone: 'Europe/London' });
+    await series(user, 'London', '2026-10-19T08:00:00Z', { frequency: 'weekly', time_zone: 'Europe/London' });
     // Mondays at 20:00 in New York (Tuesdays in UTC), whose clocks go back on 1 November.
-    await weekly('New York', '2026-10-20T00:00:00Z', { rrule: 'FREQ=WEEKLY;BYDAY=MO', time_zone: 'America/New_York' });
+    await series(user, 'New York', '2026-10-20T00:00:00Z', { rrule: 'FREQ=WEEKLY;BYDAY=MO', time_zone: 'America/New_York' });
     const response = await occurrences('start=2026-10-18T00:00:00Z&end=2026-11-05T00:00:00Z', user);
     expect(listed(response.body)).toEqual([
       'London 10-19T08:00',
@@ -254,13 +254,7 @@ describe('occurrences', () => {
 
   it('leaves out the occurrences its pattern excludes, the first among them; they still count towards COUNT', async () => {
     const user = await createUser(app.api, 'occurrence-exdates');
-    const id = await createEvent(app.api, user, {
-      title: 'Daily',
-      start_time: '2026-02-02T10:00:00Z',
-      end_time: '2026-02-02T11:00:00Z',
-      is_recurring: true,
-      recurrence_pattern: { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-02-02T10:00:00Z', '2026-02-04T11:00:00+01:00'] },
-    });
+    const id = await series(user, 'Daily', '2026-02-02T10:00:00Z', { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-02-02T10:00:00Z', '2026-02-04T11:00:00+01:00'] });
     const february = 'start=2026-02-01T00:00:00Z&end=2026-03-01T00:00:00Z';
     expect(listed((await occurrences(february, user)).body)).toEqual(['Daily 02-03T10:00', 'Daily 02-05T10:00', 'Daily 02-06T10:00']);
 
@@ -286,13 +280,7 @@ describe('occurrences', () => {
   it('cuts short a rule that never matches, naming its event, and lists the others', async () => {
     const user = await createUser(app.api, 'occurrence-never');
     // Stepping day by day to the year 9999 for a 30 February takes rrule seconds.
-    const never = await createEvent(app.api, user, {
-      title: 'Never',
-      start_time: '2026-01-05T09:00:00Z',
-      end_time: '2026-01-05T10:00:00Z',
-      is_recurring: true,
-      recurrence_pattern: { rrule: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30' },
-    });
+    const never = await series(user, 'Never', '2026-01-05T09:00:00Z', { rrule: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30' });
     await createEvent(app.api, user, { title: 'Fine', start_time: '2026-01-06T09:00:00Z', end_time: '2026-01-06T10:00:00Z' });
     const response = await occurrences('start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z', user);
     expect(response.status).toBe(200);

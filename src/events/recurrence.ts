@@ -5,18 +5,20 @@ import { canonicalTimeZone, wallClock } from './zones';
 
 const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 
-/** Stored by its canonical name, so equal zones compare equal. */
+/** Keeps a string in one spelling, so equal values compare equal; `normalise` gives null for an invalid one. */
+const spelledOnce = (normalise: (text: string) => string | null, message: string) => (text: string, ctx: z.RefinementCtx) => {
+  const normalised = normalise(text);
+  if (normalised === null) {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  }
+  return normalised;
+};
+
 const TimeZone = z
   .string()
   .max(64)
-  .transform((name, ctx) => {
-    const canonical = canonicalTimeZone(name);
-    if (canonical === null) {
-      ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone, e.g. Europe/London' });
-      return z.NEVER;
-    }
-    return canonical;
-  })
+  .transform(spelledOnce(canonicalTimeZone, 'must be an IANA time zone, e.g. Europe/London'))
   .meta({
     example: 'Europe/London',
     description: "The zone whose clock the series keeps: each occurrence starts at start_time's time of day there, across daylight-saving changes, and weekdays and month days are that zone's. UTC when absent.",
@@ -67,14 +69,7 @@ export const RRuleRecurrence = z.strictObject({
     .trim()
     .min(1)
     .max(1000)
-    .transform((text, ctx) => {
-      const normalised = normaliseRRule(text);
-      if (normalised === null) {
-        ctx.addIssue({ code: 'custom', message: 'must be a valid RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10' });
-        return z.NEVER;
-      }
-      return normalised;
-    })
+    .transform(spelledOnce(normaliseRRule, 'must be a valid RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10'))
     .meta({ example: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10' }),
   time_zone: TimeZone.optional(),
   exdates: ExcludedStarts.optional(),
