@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { PasswordThrottleOptions } from './auth/password-throttle';
+import type { MessageRate } from './collab/message-budget';
 
 /** The only place that reads the environment: everything else receives an AppConfig. */
 
@@ -40,6 +41,8 @@ const EnvSchema = z.object({
   COLLAB_IDLE_UNLOAD_MS: z.coerce.number().int().min(0).default(30_000),
   COLLAB_SESSION_SWEEP_MS: z.coerce.number().int().min(10).default(30_000),
   COLLAB_PRESENCE_CHECK_MS: z.coerce.number().int().min(10).default(30_000),
+  COLLAB_MESSAGE_RATE: z.coerce.number().positive().default(200),
+  COLLAB_MESSAGE_BURST: z.coerce.number().int().min(1).default(2_000),
 });
 
 export interface AppConfig {
@@ -65,6 +68,7 @@ export interface AppConfig {
     idleUnloadMs: number;
     sessionSweepMs: number;
     presenceCheckMs: number;
+    messageRate: MessageRate;
   };
 }
 
@@ -131,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         idleUnloadMs: vars.COLLAB_IDLE_UNLOAD_MS,
         sessionSweepMs: vars.COLLAB_SESSION_SWEEP_MS,
         presenceCheckMs: vars.COLLAB_PRESENCE_CHECK_MS,
+        messageRate: { burst: vars.COLLAB_MESSAGE_BURST, perSecond: vars.COLLAB_MESSAGE_RATE },
       },
     },
     warnings,

@@ -585,6 +585,38 @@ describe('malformed messages', () => {
   });
 });
 
+describe('a flood of messages', () => {
+  it("is refused past the socket's budget, changing nothing and holding no one else back, until the budget refills", async () => {
+    const limited = await startTestApp({ COLLAB_MESSAGE_BURST: '10', COLLAB_MESSAGE_RATE: '1' });
+    try {
+      // The join is the flooder's first message.
+      const { user, id, client: flooder } = await ownerInRoom(limited, 'flooder');
+      const calm = await CollabClient.connect(limited.baseUrl, user.token);
+      clients.push(calm);
+      await calm.join(id);
+
+      // Awareness answers a request for an ack too, though clients need none.
+      const announce = (state: Record<string, unknown> | null) => (flooder.socket as any).emitWithAck('awareness', { event_id: id, state });
+      const answers: any[] = await Promise.all(Array.from({ length: 12 }, (_, n) => announce({ n })));
+      expect(answers.filter((answer) => answer.ok)).toHaveLength(9);
+      expect(answers.slice(9)).toEqual(
+        Array(3).fill({ error: { code: 'too_many_requests', message: 'Too many messages: send again in 1 s', details: { retry_after_seconds: 1 } } }),
+      );
+      expect((await flooder.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Flood '))).error).toMatchObject({ code: 'too_many_requests' });
+
+      // Another socket of the same user has a budget of its own.
+      expect(await calm.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Calm '))).toEqual({ ok: true });
+      expect(await calm.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+      expect((await limited.api.get(`/events/${id}`, { token: user.token })).body.title).toBe('Calm Planning');
+
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await announce(null)).toEqual({ ok: true });
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('presence', () => {
   /**
    * Awareness events a client gets from its join to the answer of a request sent after it: alone,

@@ -32,6 +32,7 @@ import {
 } from './protocol';
 import type { ClusterAdapter } from './adapter';
 import { encodeUpdate, EventWriter } from './broadcast';
+import { MessageBudget, type MessageRate } from './message-budget';
 import { PeerPresence } from './peer-presence';
 import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { RoomLocks } from './room-locks';
@@ -59,6 +60,8 @@ export interface HubOptions extends CheckpointTiming {
    * there, besides whenever the adapter counts fewer: one may die as another starts, count unchanged.
    */
   presenceCheckMs: number;
+  /** What each socket may send. */
+  messageRate: MessageRate;
 }
 
 /**
@@ -254,6 +257,7 @@ export class CollabHub {
   }
 
   private onConnection(socket: CollabSocket): void {
+    const budget = new MessageBudget(this.options.messageRate);
     const handle = <S extends z.ZodType, R>(
       event: keyof ClientToServerEvents,
       schema: S,
@@ -261,6 +265,7 @@ export class CollabHub {
     ) => {
       socket.on(event, async (payload: unknown, ack?: (result: Ack<R>) => void) => {
         try {
+          budget.spend();
           const result = await work(parse(schema, payload, 'payload'));
           if (typeof ack === 'function') ack(result);
         } catch (err) {

@@ -120,6 +120,7 @@ Requests with an ack answer with their result or \`{error: {code, message, detai
 Document: one \`Y.Map\` named \`event\`; \`title\`, \`description\`, \`location\` are \`Y.Text\`;
 \`start_time\`, \`end_time\` (ISO strings), \`is_recurring\`, \`recurrence_pattern\` are plain values.
 An update that would break the REST rules is answered with \`validation_error\` and repaired by a
-server edit every copy receives. After \`unauthorized\`, \`forbidden\` or \`resync_required\`, join
+server edit every copy receives. After \`unauthorized\`, \`forbidden\`, \`resync_required\` or
+\`too_many_requests\` (a socket's message budget is spent: wait \`details.retry_after_seconds\`), join
 again with your document to resend what the server did not take.
 `;
