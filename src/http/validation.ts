@@ -4,10 +4,12 @@ import { ValidationFailed, type FieldIssue } from './errors';
 /** The parsed value, or a ValidationFailed naming each problem under `where` (body, query, path). */
 export function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> {
   if (!schema) return {} as z.output<T>;
-  // The input on each issue tells a missing field from a wrong one.
-  const result = schema.safeParse(value, { reportInput: true });
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new ValidationFailed(fieldIssues(result.error.issues, [where]));
+  // Parsed again with the input on each issue, which tells a missing field from a wrong one. Only
+  // on failure: asking for it takes zod off its compiled path, 15 times slower for an update.
+  const reported = schema.safeParse(value, { reportInput: true });
+  throw new ValidationFailed(fieldIssues((reported.error ?? result.error).issues, [where]));
 }
 
 /** Flattens zod issues; for a union, reports the alternative that came closest to matching. */
