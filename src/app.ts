@@ -8,6 +8,8 @@ import { SessionFeed } from './auth/feed';
 import { PasswordThrottle } from './auth/password-throttle';
 import { authRoutes } from './auth/routes';
 import { AuthService } from './auth/service';
+import { calendarRoutes } from './calendar/routes';
+import { CalendarService } from './calendar/service';
 import type { AppConfig } from './config';
 import { PROTOCOL_MARKDOWN } from './collab/protocol';
 import { eventRoutes } from './events/routes';
@@ -38,6 +40,7 @@ export interface Services {
   documents: DocumentStore;
   auth: AuthService;
   events: EventsService;
+  calendar: CalendarService;
   permissions: PermissionsService;
   versions: VersionsService;
 }
@@ -53,6 +56,7 @@ export function createServices(orm: MikroORM, config: AppConfig): Services {
     documents,
     auth: new AuthService(orm, config.jwt, sessions, new PasswordThrottle(orm, config.passwordThrottle)),
     events,
+    calendar: new CalendarService(orm, events),
     permissions: new PermissionsService(orm, feed),
     versions: new VersionsService(orm, events),
   };
@@ -63,6 +67,7 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
   const routes = [
     ...authRoutes(services.auth),
     ...eventRoutes(services.events),
+    ...calendarRoutes(services.calendar),
     ...permissionRoutes(services.permissions),
     ...versionRoutes(services.versions),
   ];

@@ -1,4 +1,3 @@
-import ICAL from 'ical.js';
 import { createEvent, createUser, sampleEvent, share, type TestUser } from './support/fixtures';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -303,86 +302,6 @@ describe('occurrences', () => {
 
   it('needs a valid access token', async () => {
     expect((await app.api.get('/events/occurrences?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z')).status).toBe(401);
-  });
-});
-
-describe('iCalendar export', () => {
-  let user: TestUser;
-  const LONG_TITLE = 'Ünïcödé planning, with everyone who signed up for the autumn offsite in Zürich';
-  beforeAll(async () => {
-    user = await createUser(app.api, 'ical');
-    // Mondays at 09:00 in Berlin, whose clocks go back on 25 October; one week called off.
-    await createEvent(app.api, user, {
-      title: 'Team sync',
-      description: 'Agenda: roadmap;\nhiring, budget \\ misc',
-      location: 'Room 4, floor 2',
-      start_time: '2026-10-12T07:00:00Z',
-      end_time: '2026-10-12T07:30:00Z',
-      is_recurring: true,
-      recurrence_pattern: { frequency: 'weekly', by_weekday: ['MO'], count: 5, time_zone: 'Europe/Berlin', exdates: ['2026-10-19T07:00:00Z'] },
-    });
-    await createEvent(app.api, user, {
-      title: 'Standup',
-      start_time: '2026-10-24T08:00:00Z',
-      end_time: '2026-10-24T08:15:00Z',
-      is_recurring: true,
-      recurrence_pattern: { rrule: 'FREQ=DAILY;UNTIL=20261028T000000Z' },
-    });
-    await createEvent(app.api, user, { title: LONG_TITLE, start_time: '2026-10-27T15:00:00Z', end_time: '2026-10-27T16:00:00Z', location: null });
-  });
-
-  const exported = async (query = '') => {
-    const response = await app.api.get(`/events.ics${query}`, { token: user.token });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
-    return response.body as string;
-  };
-
-  /** The file as a calendar program reads it: Mozilla's ical.js, which also expands the series. */
-  const vevents = (ics: string) => {
-    const calendar = new ICAL.Component(ICAL.parse(ics));
-    for (const zone of calendar.getAllSubcomponents('vtimezone')) ICAL.TimezoneService.register(zone);
-    return calendar.getAllSubcomponents('vevent').map((vevent) => new ICAL.Event(vevent));
-  };
-
-  it('writes each event once, a series with its rule, exclusions and zone, which ical.js expands as we do', async () => {
-    const ics = await exported();
-    expect(ics.endsWith('\r\n')).toBe(true);
-    // Folded at 75 octets, UTF-8 characters whole.
-    for (const line of ics.split('\r\n')) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(75);
-    expect(ics).toContain('DTSTART;TZID=Europe/Berlin:20261012T090000');
-    expect(ics.match(/BEGIN:VTIMEZONE/g)).toHaveLength(1);
-
-    const events = vevents(ics);
-    expect(events.map((event) => event.summary)).toEqual(['Team sync', 'Standup', LONG_TITLE]);
-    expect(events[0]).toMatchObject({ description: 'Agenda: roadmap;\nhiring, budget \\ misc', location: 'Room 4, floor 2' });
-    expect(new Set(events.map((event) => event.uid)).size).toBe(3);
-
-    const theirs = events.flatMap((event) => {
-      const starts: string[] = [];
-      const iterator = event.iterator();
-      for (let next = iterator.next(); next && starts.length < 50; next = iterator.next()) starts.push(`${event.summary} ${next.toJSDate().toISOString()}`);
-      return starts;
-    });
-    const ours = await app.api.get('/events/occurrences?start=2026-10-01T00:00:00Z&end=2027-01-01T00:00:00Z', { token: user.token });
-    const listed = ours.body.items.map((item: { title: string; start_time: string }) => `${item.title} ${item.start_time}`);
-    expect(theirs.sort()).toEqual(listed.sort());
-    // Berlin's 09:00 is 07:00 UTC in summer time and 08:00 after; the 19th is called off.
-    expect(listed.filter((entry: string) => entry.startsWith('Team sync'))).toEqual([
-      'Team sync 2026-10-12T07:00:00.000Z',
-      'Team sync 2026-10-26T08:00:00.000Z',
-      'Team sync 2026-11-02T08:00:00.000Z',
-      'Team sync 2026-11-09T08:00:00.000Z',
-    ]);
-  });
-
-  it("takes the list's filters, and only the caller's events", async () => {
-    expect(vevents(await exported('?q=standup')).map((event) => event.summary)).toEqual(['Standup']);
-    const stranger = await createUser(app.api, 'ical-stranger');
-    const theirs = await app.api.get('/events.ics', { token: stranger.token });
-    expect(vevents(theirs.body)).toEqual([]);
-    expect((await app.api.get('/events.ics?start=2026-10-02T00:00:00Z&end=2026-10-01T00:00:00Z', { token: user.token })).status).toBe(422);
-    expect((await app.api.get('/events.ics')).status).toBe(401);
   });
 });
 

@@ -9,7 +9,7 @@ import type { Caller } from '../http/route';
 import type { SessionFeed } from './feed';
 import type { PasswordThrottle } from './password-throttle';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
-import { AccessTokens, hashRefreshToken, newRefreshToken } from './tokens';
+import { AccessTokens, hashOpaqueToken, newOpaqueToken } from './tokens';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -86,7 +86,7 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<IssuedTokens> {
     const outcome = await this.em.transactional(async (tx): Promise<IssuedTokens | { reusedIn: string } | null> => {
       // The row lock makes two concurrent uses of one token see each other: one wins, one is reuse.
-      const stored = await tx.findOne(RefreshToken, { tokenHash: hashRefreshToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const stored = await tx.findOne(RefreshToken, { tokenHash: hashOpaqueToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!stored) return null;
       await tx.populate(stored, ['session.user']);
       const { session } = stored;
@@ -109,7 +109,7 @@ export class AuthService {
   async logout(caller: Caller, refreshToken?: string): Promise<void> {
     const sessionIds = [caller.sessionId];
     if (refreshToken) {
-      const stored = await this.em.findOne(RefreshToken, { tokenHash: hashRefreshToken(refreshToken), session: { user: caller.id } });
+      const stored = await this.em.findOne(RefreshToken, { tokenHash: hashOpaqueToken(refreshToken), session: { user: caller.id } });
       if (stored) sessionIds.push(stored.session.id);
     }
     await this.em.nativeUpdate(AuthSession, { id: { $in: sessionIds }, revokedAt: null }, { revokedAt: new Date() });
@@ -139,7 +139,7 @@ export class AuthService {
 
   /** Adds a new refresh token to the session; the caller flushes. */
   private issue(em: EntityManager, session: AuthSession): IssuedTokens {
-    const { token, hash } = newRefreshToken();
+    const { token, hash } = newOpaqueToken();
     em.create(RefreshToken, { session, tokenHash: hash, expiresAt: session.expiresAt });
     return {
       accessToken: this.accessTokens.issue(session.user.id, session.id),

@@ -64,12 +64,15 @@ export class AccessTokens {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A new opaque refresh token and the hash that is all the database keeps of it. */
-export function newRefreshToken(): { token: string; hash: string } {
+/**
+ * A new opaque token (a refresh token, a calendar feed's secret) and the hash that is all the
+ * database keeps of it.
+ */
+export function newOpaqueToken(): { token: string; hash: string } {
   const token = randomBytes(32).toString('base64url');
-  return { token, hash: hashRefreshToken(token) };
+  return { token, hash: hashOpaqueToken(token) };
 }
 
-export function hashRefreshToken(token: string): string {
+export function hashOpaqueToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }

@@ -1,10 +1,7 @@
-import { z } from 'zod';
 import { ETAG_HEADER, IF_MATCH_HEADER, ifMatchVersions, setVersionTag } from '../http/etag';
 import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse, EventIdParams } from '../http/schemas';
-import { toICalendar } from './ical';
 import {
-  CalendarExportQuery,
   CreateEventBody,
   EventPage,
   EventResponse,
@@ -61,23 +58,6 @@ export function eventRoutes(events: EventsService): Route[] {
       async handler(ctx, { query, caller }) {
         const { items, truncated, unexpanded } = await events.occurrences(caller.id, query);
         ctx.body = { items: items.map(presentOccurrence), truncated, unexpanded };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/events.ics',
-      tag: TAG,
-      summary: "Export the caller's events as an iCalendar file",
-      description:
-        'Every event that matches the filters (those of GET /events, without paging), as one RFC 5545 object for calendar programs to import: ' +
-        "a series as one VEVENT with its RRULE and EXDATEs, on its time_zone's clock (with that zone's VTIMEZONE) when it has one; other times in UTC.",
-      query: CalendarExportQuery,
-      responses: { 200: { description: 'The events', mediaType: 'text/calendar', schema: z.string().meta({ example: 'BEGIN:VCALENDAR\r\n...' }) } },
-      async handler(ctx, { query, caller }) {
-        const matching = await events.all(caller.id, query);
-        ctx.type = 'text/calendar; charset=utf-8';
-        ctx.attachment('events.ics');
-        ctx.body = toICalendar(matching.map(({ event }) => event), ctx.hostname);
       },
     }),
     defineRoute({

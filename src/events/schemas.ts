@@ -45,7 +45,7 @@ export const UpdateEventBody = z
   .meta({ id: 'UpdateEventRequest' });
 
 /** Which of the caller's events a list or an export holds. */
-const EventFilters = z
+export const EventFilters = z
   .object({
     start: Time.optional().meta({ description: 'Keep events that end after this time; a recurring event, while its last occurrence does (for ever without one)' }),
     end: Time.optional().meta({ description: 'Keep events that start before this time' }),
@@ -59,8 +59,6 @@ const EventFilters = z
 
 export const ListEventsQuery = EventFilters.safeExtend(Pagination.shape);
 
-/** The export takes the list's filters without paging: every event that matches. */
-export const CalendarExportQuery = EventFilters;
 
 /** The longest window occurrences are listed for: it bounds how far each rule is expanded. */
 const MAX_OCCURRENCE_WINDOW_DAYS = 366;
@@ -131,7 +129,7 @@ export const EventPage = pageOf(EventResponse).meta({ id: 'EventPage' });
 export type CreateEventInput = z.output<typeof CreateEventBody>;
 export type UpdateEventInput = z.output<typeof UpdateEventBody>;
 export type ListEventsInput = z.output<typeof ListEventsQuery>;
-export type CalendarExportInput = z.output<typeof CalendarExportQuery>;
+export type EventFiltersInput = z.output<typeof EventFilters>;
 export type OccurrencesInput = z.output<typeof OccurrencesQuery>;
 export type EventResponse = z.infer<typeof EventResponse>;
 

@@ -15,7 +15,7 @@ import { changedEvent, recordChangeStatement, recordVersion } from './history';
 import { assertValidEvent } from './rules';
 import { Expander, type Occurrence } from './occurrences';
 import type { RecurrencePattern } from './recurrence';
-import type { CalendarExportInput, CreateEventInput, ListEventsInput, OccurrencesInput } from './schemas';
+import type { CreateEventInput, EventFiltersInput, ListEventsInput, OccurrencesInput } from './schemas';
 
 export interface EventWithRole {
   event: CalendarEvent;
@@ -104,7 +104,7 @@ export class EventsService {
   }
 
   /** Every one of the caller's events that matches the filters, by start time. */
-  async all(actorId: number, filters: CalendarExportInput): Promise<EventWithRole[]> {
+  async all(actorId: number, filters: EventFiltersInput): Promise<EventWithRole[]> {
     const permissions = await this.em.find(EventPermission, visibleTo(actorId, filters), {
       populate: ['event'],
       orderBy: { event: { startTime: 'asc', id: 'asc' } },

@@ -4,7 +4,7 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 // Usernames keep the case they were registered with but are unique regardless of it.
 @Index({ name: 'user_username_lower_unique', expression: 'create unique index "user_username_lower_unique" on "user" (lower("username"))' })
 export class User {
-  [OptionalProps]?: 'isActive' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'isActive' | 'calendarFeedHash' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey()
   id!: number;
@@ -21,6 +21,10 @@ export class User {
 
   @Property({ default: true })
   isActive: boolean = true;
+
+  /** SHA-256 of the secret in the user's calendar feed address; null while there is none. */
+  @Property({ length: 64, nullable: true, unique: true, hidden: true, lazy: true })
+  calendarFeedHash?: string | null;
 
   @Property({ columnType: 'timestamptz' })
   createdAt: Date = new Date();

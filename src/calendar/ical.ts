@@ -1,8 +1,8 @@
 import { RRule } from 'rrule';
 import { tzlib_get_ical_block } from 'timezones-ical-library';
 import type { CalendarEvent } from '../db/entities';
-import { ruleOptions, type RecurrencePattern } from './recurrence';
-import { wallClock, type WallClock } from './zones';
+import { ruleOptions, type RecurrencePattern } from '../events/recurrence';
+import { wallClock, type WallClock } from '../events/zones';
 
 const PRODUCT_ID = '-//NeoFi//Event Management System//EN';
 

@@ -1,0 +1,73 @@
+import type { CalendarEvent } from '../db/entities';
+import { defineRoute, type AppContext, type Route } from '../http/route';
+import { errorResponse } from '../http/schemas';
+import { toICalendar } from './ical';
+import { CalendarExportQuery, FeedParams, FeedResponse, ICalendarBody } from './schemas';
+import type { CalendarService } from './service';
+
+const TAG = 'calendar';
+const ICALENDAR = { mediaType: 'text/calendar', schema: ICalendarBody };
+
+export function calendarRoutes(calendar: CalendarService): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/events.ics',
+      tag: TAG,
+      summary: "Export the caller's events as an iCalendar file",
+      description:
+        'Every event that matches the filters (those of GET /events, without paging), as one RFC 5545 object for calendar programs to import: ' +
+        "a series as one VEVENT with its RRULE and EXDATEs, on its time_zone's clock (with that zone's VTIMEZONE) when it has one; other times in UTC.",
+      query: CalendarExportQuery,
+      responses: { 200: { description: 'The events', ...ICALENDAR } },
+      async handler(ctx, { query, caller }) {
+        ctx.attachment('events.ics');
+        sendCalendar(ctx, await calendar.export(caller.id, query));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/calendar-feed',
+      tag: TAG,
+      summary: 'Make a calendar feed address for the caller, or a new one',
+      description:
+        'An address from which calendar programs (Google Calendar, Outlook, Apple Calendar) fetch all of the caller\'s events, as GET /events.ics gives them, ' +
+        'without a token: the secret in it is the credential, so it is shown only in this answer. A new address ends the one before.',
+      responses: { 201: { description: 'The new address', schema: FeedResponse } },
+      async handler(ctx, { caller }) {
+        const secret = await calendar.renewFeed(caller.id);
+        ctx.status = 201;
+        // Under whichever prefix this request came in (/api/v1 or /api).
+        ctx.body = { url: `${ctx.protocol}://${ctx.host}${ctx.path.replace(/\/$/, '')}/${secret}.ics` };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/calendar-feed',
+      tag: TAG,
+      summary: "End the caller's calendar feed address",
+      responses: { 204: { description: 'The address no longer answers' } },
+      async handler(ctx, { caller }) {
+        await calendar.revokeFeed(caller.id);
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/calendar-feed/{secret}.ics',
+      tag: TAG,
+      public: true,
+      summary: 'A calendar feed: its owner\'s events, for calendar programs that subscribe',
+      params: FeedParams,
+      responses: { 200: { description: "The owner's events", ...ICALENDAR }, 404: errorResponse('No such feed, or it was replaced or ended') },
+      async handler(ctx, { params }) {
+        sendCalendar(ctx, await calendar.feed(params.secret));
+      },
+    }),
+  ];
+}
+
+function sendCalendar(ctx: AppContext, events: CalendarEvent[]): void {
+  ctx.type = 'text/calendar; charset=utf-8';
+  ctx.body = toICalendar(events, ctx.hostname);
+}

@@ -1,0 +1,41 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { hashOpaqueToken, newOpaqueToken } from '../auth/tokens';
+import { User, type CalendarEvent } from '../db/entities';
+import type { EventFiltersInput } from '../events/schemas';
+import type { EventsService } from '../events/service';
+import { NotFound } from '../http/errors';
+
+/**
+ * The caller's events for calendar programs: exported once, or fetched by the program on its own
+ * schedule from the user's feed address. A program that subscribes to a feed cannot send an access
+ * token, so the address holds a secret: it reads the calendar and nothing else, and a new one
+ * ends the one before.
+ */
+export class CalendarService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly events: EventsService,
+  ) {}
+
+  async export(actorId: number, filters: EventFiltersInput): Promise<CalendarEvent[]> {
+    return (await this.events.all(actorId, filters)).map(({ event }) => event);
+  }
+
+  /** A new secret for the user's feed address; the address before it stops working. */
+  async renewFeed(userId: number): Promise<string> {
+    const { token, hash } = newOpaqueToken();
+    await this.orm.em.nativeUpdate(User, { id: userId }, { calendarFeedHash: hash });
+    return token;
+  }
+
+  async revokeFeed(userId: number): Promise<void> {
+    await this.orm.em.nativeUpdate(User, { id: userId }, { calendarFeedHash: null });
+  }
+
+  /** Every event of the feed's owner; NotFound for a secret that no active user holds. */
+  async feed(secret: string): Promise<CalendarEvent[]> {
+    const owner = await this.orm.em.findOne(User, { calendarFeedHash: hashOpaqueToken(secret), isActive: true });
+    if (!owner) throw new NotFound('No such calendar feed');
+    return this.export(owner.id, {});
+  }
+}
