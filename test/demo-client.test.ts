@@ -179,7 +179,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     }
   }, 60_000);
 
-  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be skipped; the calendar downloads", async () => {
+  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be skipped; the calendar downloads, or is subscribed to", async () => {
     const page = await openPage(app.baseUrl, 'America/New_York');
     const erin = await createUser(app.api, 'erin');
     await logIn(page, erin);
@@ -215,6 +215,13 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     expect(ics).toMatch(/^BEGIN:VCALENDAR\r\n/);
     expect(ics).toContain('SUMMARY:Weekly sync\r\n');
     expect(ics).toMatch(/\r\nEXDATE;TZID=America\/New_York:\d{8}T\d{6}\r\n/);
+
+    // A subscription address, which a calendar program fetches without a token.
+    await page.click('#subscribe');
+    await page.waitForSelector('#feed:not([hidden])');
+    const feed = await fetch(await page.inputValue('#feed-url'));
+    expect(feed.status).toBe(200);
+    expect(await feed.text()).toContain('SUMMARY:Weekly sync\r\n');
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

@@ -180,6 +180,14 @@ async function downloadCalendar(): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
+/** A new feed address for calendar programs to subscribe to; the one before stops working. */
+async function showFeedAddress(): Promise<void> {
+  const { url } = await api.post<{ url: string }>('/calendar-feed', undefined);
+  $<HTMLInputElement>('#feed-url').value = url;
+  $('#feed').hidden = false;
+  $<HTMLInputElement>('#feed-url').select();
+}
+
 /** A list entry that opens the event. */
 function eventItem(id: number, title: string, detail: string): HTMLLIElement {
   const item = document.createElement('li');
@@ -399,6 +407,7 @@ $('#save-version').addEventListener('click', async () => {
 $('#close-event').addEventListener('click', () => closeEvent());
 
 $('#export').addEventListener('click', () => downloadCalendar().catch(failed));
+$('#subscribe').addEventListener('click', () => showFeedAddress().catch(failed));
 
 $('#logout').addEventListener('click', () => {
   api.logout().catch(failed).finally(leaveSession);
