@@ -1,3 +1,4 @@
+import { RRule } from 'rrule';
 import { createEvent, createUser, sampleEvent, share, type TestUser } from './support/fixtures';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -266,6 +267,30 @@ describe('occurrences', () => {
     expect(skipped.status).toBe(200);
     expect(skipped.body.recurrence_pattern.exdates).toEqual(['2026-02-02T10:00:00.000Z', '2026-02-04T10:00:00.000Z', '2026-02-05T10:00:00.000Z']);
     expect(listed((await occurrences(february, user)).body)).toEqual(['Daily 02-03T10:00', 'Daily 02-06T10:00']);
+  });
+
+  it('expands series begun years ago as rrule does from their start, within the budget', async () => {
+    const user = await createUser(app.api, 'occurrence-old');
+    const rules: [string, string][] = [
+      ['2021-01-01T09:30:00Z', 'FREQ=HOURLY;INTERVAL=5'],
+      ['2016-01-01T09:00:00Z', 'FREQ=DAILY;INTERVAL=3;BYMONTH=3'],
+      ['2000-01-06T08:00:00Z', 'FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;BYSETPOS=-1'],
+      ['2025-10-01T09:00:00Z', 'FREQ=MINUTELY;INTERVAL=97;BYHOUR=9,10'],
+    ];
+    for (const [start, rrule] of rules) await series(user, rrule, start, { rrule });
+    const window = { start: new Date('2026-03-01T00:00:00Z'), end: new Date('2026-03-15T00:00:00Z') };
+    const response = await occurrences(`start=${window.start.toISOString()}&end=${window.end.toISOString()}`, user);
+    expect(response.body.unexpanded).toEqual([]);
+    // rrule stepping from each series' start, with no budget, is the reference.
+    const expected = rules.flatMap(([start, rrule]) =>
+      new RRule({ ...RRule.parseString(rrule), dtstart: new Date(start) })
+        .between(new Date(window.start.getTime() - 3_600_000), window.end)
+        .filter((occurrence) => occurrence.getTime() + 3_600_000 > window.start.getTime())
+        .map((occurrence) => `${rrule} ${occurrence.toISOString()}`),
+    );
+    const listed = response.body.items.map((item: { title: string; start_time: string }) => `${item.title} ${item.start_time}`);
+    expect(listed.sort()).toEqual(expected.sort());
+    expect(listed.length).toBeGreaterThan(50);
   });
 
   it('returns the first `limit` and says the list was cut', async () => {

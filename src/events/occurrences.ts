@@ -84,7 +84,7 @@ function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, wi
   // either side, and each occurrence checked as an instant.
   const after = clock.read(new Date(window.start.getTime() - duration - DAY_MS));
   const before = clock.read(new Date(window.end.getTime() + DAY_MS));
-  new RRule(options).between(after, before, false, (reading) => {
+  new RRule({ ...options, dtstart: originNear(options, after) }).between(after, before, false, (reading) => {
     const at = clock.instantOf(reading).getTime();
     // The start was placed above, and two readings can be one instant (the skipped hour's
     // becomes the hour after it).
@@ -96,6 +96,38 @@ function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, wi
 }
 
 const DAY_MS = 86_400_000;
+
+/** Frequencies whose periods all last as long (on a floating clock, which has no DST). */
+const PERIOD_MS: Partial<Record<number, number>> = {
+  [RRule.WEEKLY]: 7 * DAY_MS,
+  [RRule.DAILY]: DAY_MS,
+  [RRule.HOURLY]: 3_600_000,
+  [RRule.MINUTELY]: 60_000,
+  [RRule.SECONDLY]: 1_000,
+};
+
+const SUB_DAILY = new Set([RRule.HOURLY, RRule.MINUTELY, RRule.SECONDLY]);
+
+/**
+ * Where rrule may start stepping for occurrences after `notBefore`: the series' start moved on by
+ * as many whole intervals as fit before it. rrule steps period by period from its origin, so an
+ * hourly series begun five years ago took it 325 ms to reach this week, past the rule's budget.
+ * Whole intervals keep every later occurrence (the weekday, the time of day, the phase of an
+ * interval), with these exceptions, which keep their start:
+ * - COUNT counts from the first occurrence;
+ * - months and years differ in length (and step fast: one a month);
+ * - by the hour, minute or second, rrule leaps over the times a BY part rules out in steps that
+ *   depend on where it began (an origin moved on found other minutes), so only a plain rule moves.
+ */
+function originNear(options: Partial<RRuleOptions> & { dtstart: Date }, notBefore: Date): Date {
+  const period = PERIOD_MS[options.freq!];
+  if (options.count || !period) return options.dtstart;
+  const hasByParts = Object.entries(options).some(([key, value]) => key.startsWith('by') && ([] as unknown[]).concat(value ?? []).length > 0);
+  if (SUB_DAILY.has(options.freq!) && hasByParts) return options.dtstart;
+  const interval = period * (options.interval ?? 1);
+  const intervals = Math.floor((notBefore.getTime() - options.dtstart.getTime()) / interval);
+  return intervals > 0 ? new Date(options.dtstart.getTime() + intervals * interval) : options.dtstart;
+}
 
 function matchesStart(options: Partial<RRuleOptions> & { dtstart: Date }): boolean {
   return new RRule({ ...options, count: 1 }).all()[0]?.getTime() === options.dtstart.getTime();
