@@ -252,6 +252,24 @@ describe('occurrences', () => {
     ]);
   });
 
+  it('places a time the clocks skip after the gap, and a time they show twice at its first showing', async () => {
+    const user = await createUser(app.api, 'occurrence-dst-edges');
+    const listedIn = async (start: string, end: string) => listed((await occurrences(`start=${start}&end=${end}`, user)).body);
+    // New York's clocks go from 02:00 to 03:00 on 8 March 2026, and from 02:00 back to 01:00 on 1 November.
+    await series(user, 'Half past two', '2026-03-07T07:30:00Z', { frequency: 'daily', count: 3, time_zone: 'America/New_York' });
+    expect(await listedIn('2026-03-07T00:00:00Z', '2026-03-10T00:00:00Z')).toEqual([
+      'Half past two 03-07T07:30', // 02:30 EST
+      'Half past two 03-08T07:30', // 02:30 never shows: 03:30 EDT
+      'Half past two 03-09T06:30', // 02:30 EDT
+    ]);
+    await series(user, 'Half past one', '2026-10-31T05:30:00Z', { frequency: 'daily', count: 3, time_zone: 'America/New_York' });
+    expect(await listedIn('2026-10-31T00:00:00Z', '2026-11-03T00:00:00Z')).toEqual([
+      'Half past one 10-31T05:30', // 01:30 EDT
+      'Half past one 11-01T05:30', // 01:30 shows twice: the first, EDT
+      'Half past one 11-02T06:30', // 01:30 EST
+    ]);
+  });
+
   it('leaves out the occurrences its pattern excludes, the first among them; they still count towards COUNT', async () => {
     const user = await createUser(app.api, 'occurrence-exdates');
     const id = await series(user, 'Daily', '2026-02-02T10:00:00Z', { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-02-02T10:00:00Z', '2026-02-04T11:00:00+01:00'] });
