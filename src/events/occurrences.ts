@@ -1,6 +1,6 @@
 import vm from 'node:vm';
 import { RRule, type Options as RRuleOptions } from 'rrule';
-import { ruleOptions, type RecurrencePattern } from './recurrence';
+import { byPartsOf, fixedPeriodMs, ruleOptions, type RecurrencePattern } from './recurrence';
 import { wallClock } from './zones';
 
 export interface Occurrence {
@@ -97,17 +97,6 @@ function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, wi
 
 const DAY_MS = 86_400_000;
 
-/** Frequencies whose periods all last as long (on a floating clock, which has no DST). */
-const PERIOD_MS: Partial<Record<number, number>> = {
-  [RRule.WEEKLY]: 7 * DAY_MS,
-  [RRule.DAILY]: DAY_MS,
-  [RRule.HOURLY]: 3_600_000,
-  [RRule.MINUTELY]: 60_000,
-  [RRule.SECONDLY]: 1_000,
-};
-
-const SUB_DAILY = new Set([RRule.HOURLY, RRule.MINUTELY, RRule.SECONDLY]);
-
 /**
  * Where rrule may start stepping for occurrences after `notBefore`: the series' start moved on by
  * as many whole intervals as fit before it. rrule steps period by period from its origin, so an
@@ -120,10 +109,8 @@ const SUB_DAILY = new Set([RRule.HOURLY, RRule.MINUTELY, RRule.SECONDLY]);
  *   depend on where it began (an origin moved on found other minutes), so only a plain rule moves.
  */
 function originNear(options: Partial<RRuleOptions> & { dtstart: Date }, notBefore: Date): Date {
-  const period = PERIOD_MS[options.freq!];
-  if (options.count || !period) return options.dtstart;
-  const hasByParts = Object.entries(options).some(([key, value]) => key.startsWith('by') && ([] as unknown[]).concat(value ?? []).length > 0);
-  if (SUB_DAILY.has(options.freq!) && hasByParts) return options.dtstart;
+  const period = fixedPeriodMs(options.freq!);
+  if (options.count || !period || (period < DAY_MS && byPartsOf(options).length > 0)) return options.dtstart;
   const interval = period * (options.interval ?? 1);
   const intervals = Math.floor((notBefore.getTime() - options.dtstart.getTime()) / interval);
   return intervals > 0 ? new Date(options.dtstart.getTime() + intervals * interval) : options.dtstart;

@@ -177,7 +177,7 @@ function ruleParts(pattern: RecurrencePattern): { freq: Frequency; interval: num
     interval: options.interval ?? 1,
     count: options.count ?? undefined,
     until: options.until ?? undefined,
-    byParts: BY_PARTS.filter((part) => valuesOf(options[part]).length > 0),
+    byParts: byPartsOf(options),
     weekdays: valuesOf(options.byweekday).length,
   };
 }
@@ -199,6 +199,16 @@ export function ruleOptions(pattern: RecurrencePattern): Partial<RRuleOptions> {
 }
 
 const PERIOD_MS: Partial<Record<Frequency, number>> = { WEEKLY: 604_800_000, DAILY: 86_400_000, HOURLY: 3_600_000, MINUTELY: 60_000, SECONDLY: 1_000 };
+
+/** The BY parts a rule sets. */
+export function byPartsOf(options: Partial<RRuleOptions>): string[] {
+  return BY_PARTS.filter((part) => valuesOf(options[part]).length > 0);
+}
+
+/** How long each period of an rrule frequency lasts on a floating clock (which has no DST); months and years vary. */
+export function fixedPeriodMs(freq: RRuleOptions['freq']): number | undefined {
+  return PERIOD_MS[FREQUENCY_NAMES[freq]];
+}
 
 /**
  * A floating `start` moved on by `periods` of the frequency. Months and years move by the
