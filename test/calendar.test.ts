@@ -9,11 +9,17 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-/** A file as a calendar program reads it: Mozilla's ical.js, which also expands the series. */
+/**
+ * A file as a calendar program reads it: Mozilla's ical.js, which also expands the series. Each
+ * event's moved occurrences (VEVENTs with a RECURRENCE-ID) are related to it, not listed.
+ */
 function vevents(ics: string): ICAL.Event[] {
   const calendar = new ICAL.Component(ICAL.parse(ics));
   for (const zone of calendar.getAllSubcomponents('vtimezone')) ICAL.TimezoneService.register(zone);
-  return calendar.getAllSubcomponents('vevent').map((vevent) => new ICAL.Event(vevent));
+  const all = calendar.getAllSubcomponents('vevent').map((vevent) => new ICAL.Event(vevent));
+  const events = all.filter((event) => !event.isRecurrenceException());
+  for (const exception of all.filter((event) => event.isRecurrenceException())) events.find((event) => event.uid === exception.uid)!.relateException(exception);
+  return events;
 }
 
 describe('iCalendar export', () => {
@@ -29,7 +35,15 @@ describe('iCalendar export', () => {
       start_time: '2026-10-12T07:00:00Z',
       end_time: '2026-10-12T07:30:00Z',
       is_recurring: true,
-      recurrence_pattern: { frequency: 'weekly', by_weekday: ['MO'], count: 5, time_zone: 'Europe/Berlin', exdates: ['2026-10-19T07:00:00Z'] },
+      recurrence_pattern: {
+        frequency: 'weekly',
+        by_weekday: ['MO'],
+        count: 5,
+        time_zone: 'Europe/Berlin',
+        exdates: ['2026-10-19T07:00:00Z'],
+        // The 2 November meeting moves to Tuesday afternoon.
+        overrides: [{ recurrence_id: '2026-11-02T08:00:00Z', start_time: '2026-11-03T13:00:00Z', end_time: '2026-11-03T14:00:00Z' }],
+      },
     });
     await createEvent(app.api, user, {
       title: 'Standup',
@@ -48,7 +62,7 @@ describe('iCalendar export', () => {
     return response.body as string;
   };
 
-  it('writes each event once, a series with its rule, exclusions and zone, which ical.js expands as we do', async () => {
+  it('writes each event once, a series with its rule, exclusions, moves and zone, which ical.js expands as we do', async () => {
     const ics = await exported();
     expect(ics.endsWith('\r\n')).toBe(true);
     // Folded at 75 octets, UTF-8 characters whole.
@@ -64,7 +78,9 @@ describe('iCalendar export', () => {
     const theirs = events.flatMap((event) => {
       const starts: string[] = [];
       const iterator = event.iterator();
-      for (let next = iterator.next(); next && starts.length < 50; next = iterator.next()) starts.push(`${event.summary} ${next.toJSDate().toISOString()}`);
+      for (let next = iterator.next(); next && starts.length < 50; next = iterator.next()) {
+        starts.push(`${event.summary} ${event.getOccurrenceDetails(next).startDate.toJSDate().toISOString()}`);
+      }
       return starts;
     });
     const ours = await app.api.get('/events/occurrences?start=2026-10-01T00:00:00Z&end=2027-01-01T00:00:00Z', { token: user.token });
@@ -74,7 +90,7 @@ describe('iCalendar export', () => {
     expect(listed.filter((entry: string) => entry.startsWith('Team sync'))).toEqual([
       'Team sync 2026-10-12T07:00:00.000Z',
       'Team sync 2026-10-26T08:00:00.000Z',
-      'Team sync 2026-11-02T08:00:00.000Z',
+      'Team sync 2026-11-03T13:00:00.000Z',
       'Team sync 2026-11-09T08:00:00.000Z',
     ]);
   });

@@ -270,6 +270,31 @@ describe('occurrences', () => {
     ]);
   });
 
+  it('shows a moved occurrence at its new time, from inside the window or out of it, and moves no time that is not an occurrence', async () => {
+    const user = await createUser(app.api, 'occurrence-moves');
+    await series(user, 'Daily', '2026-02-02T10:00:00Z', {
+      frequency: 'daily',
+      count: 5,
+      overrides: [
+        // Later the same day, for longer.
+        { recurrence_id: '2026-02-03T10:00:00Z', start_time: '2026-02-03T15:00:00Z', end_time: '2026-02-03T16:30:00Z' },
+        // The last, to after the series would have ended.
+        { recurrence_id: '2026-02-06T10:00:00Z', start_time: '2026-02-09T09:00:00Z', end_time: '2026-02-09T10:00:00Z' },
+        // The series' own start, to later that day.
+        { recurrence_id: '2026-02-02T10:00:00Z', start_time: '2026-02-02T12:00:00Z', end_time: '2026-02-02T13:00:00Z' },
+        // 11:00 is not one of its times.
+        { recurrence_id: '2026-02-04T11:00:00Z', start_time: '2026-02-10T09:00:00Z', end_time: '2026-02-10T10:00:00Z' },
+      ],
+    });
+    const within = async (start: string, end: string) => (await occurrences(`start=${start}&end=${end}`, user)).body;
+    const february = await within('2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z');
+    expect(listed(february)).toEqual(['Daily 02-02T12:00', 'Daily 02-03T15:00', 'Daily 02-04T10:00', 'Daily 02-05T10:00', 'Daily 02-09T09:00']);
+    expect(february.items[1].end_time).toBe('2026-02-03T16:30:00.000Z');
+    // Found where it was moved to, after where the rule ends, and not where it was.
+    expect(listed(await within('2026-02-09T00:00:00Z', '2026-02-10T00:00:00Z'))).toEqual(['Daily 02-09T09:00']);
+    expect(listed(await within('2026-02-06T00:00:00Z', '2026-02-07T00:00:00Z'))).toEqual([]);
+  });
+
   it('leaves out the occurrences its pattern excludes, the first among them; they still count towards COUNT', async () => {
     const user = await createUser(app.api, 'occurrence-exdates');
     const id = await series(user, 'Daily', '2026-02-02T10:00:00Z', { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-02-02T10:00:00Z', '2026-02-04T11:00:00+01:00'] });

@@ -38,24 +38,44 @@ function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => 
   // What is stored is what RecurrencePattern parsed.
   const pattern = event.isRecurring ? (event.recurrencePattern as RecurrencePattern | null) : null;
   const zone = pattern?.time_zone && pattern.time_zone !== 'UTC' ? zoneOf(pattern.time_zone) : null;
-  const at = (instant: Date) => (zone ? `;TZID=${zone.tzid}:${floating(zone.clock.read(instant))}` : `:${utc(instant)}`);
-  return [
-    'BEGIN:VEVENT',
+  const at = (instant: Date | string) => {
+    const time = new Date(instant);
+    return zone ? `;TZID=${zone.tzid}:${floating(zone.clock.read(time))}` : `:${utc(time)}`;
+  };
+  const revision = [
     `UID:event-${event.id}@${domain}`,
     `DTSTAMP:${utc(event.updatedAt)}`,
     `CREATED:${utc(event.createdAt)}`,
     `LAST-MODIFIED:${utc(event.updatedAt)}`,
     // Each version of the event is a revision of it.
     `SEQUENCE:${event.version - 1}`,
-    `DTSTART${at(event.startTime)}`,
-    `DTEND${at(event.endTime)}`,
+  ];
+  const fields = [
     `SUMMARY:${text(event.title)}`,
     ...(event.description ? [`DESCRIPTION:${text(event.description)}`] : []),
     ...(event.location ? [`LOCATION:${text(event.location)}`] : []),
+  ];
+  const series = [
+    'BEGIN:VEVENT',
+    ...revision,
+    `DTSTART${at(event.startTime)}`,
+    `DTEND${at(event.endTime)}`,
+    ...fields,
     ...(pattern ? [rrule(pattern)] : []),
-    ...(pattern?.exdates ?? []).map((start) => `EXDATE${at(new Date(start))}`),
+    ...(pattern?.exdates ?? []).map((start) => `EXDATE${at(start)}`),
     'END:VEVENT',
   ];
+  // A moved occurrence is a VEVENT of its own, naming the one it replaces.
+  const moved = (pattern?.overrides ?? []).flatMap((override) => [
+    'BEGIN:VEVENT',
+    ...revision,
+    `RECURRENCE-ID${at(override.recurrence_id)}`,
+    `DTSTART${at(override.start_time)}`,
+    `DTEND${at(override.end_time)}`,
+    ...fields,
+    'END:VEVENT',
+  ]);
+  return [...series, ...moved];
 }
 
 /** The zone's VTIMEZONE from the IANA data the library carries; null for a zone it does not know. */

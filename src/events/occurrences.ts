@@ -44,9 +44,9 @@ export class Expander {
     if (!pattern) return overlaps(event, window) ? [{ start: event.start, end: event.end }] : [];
     const timeout = Math.min(BUDGET_MS.rule, Math.floor(this.deadline - performance.now()));
     if (timeout < 1) return null;
-    let starts: Date[] = [];
+    let occurrences: Occurrence[] = [];
     context.expand = () => {
-      starts = seriesStarts(event, pattern, window, limit);
+      occurrences = seriesOccurrences(event, pattern, window, limit);
     };
     try {
       expandInContext.runInContext(context, { timeout });
@@ -56,8 +56,7 @@ export class Expander {
     } finally {
       context.expand = () => undefined;
     }
-    const duration = event.end.getTime() - event.start.getTime();
-    return starts.map((start) => ({ start, end: new Date(start.getTime() + duration) }));
+    return occurrences;
   }
 }
 
@@ -66,33 +65,52 @@ function overlaps(occurrence: Occurrence, window: Window): boolean {
 }
 
 /**
- * The starts of the first `limit` occurrences of a series that overlap the window, in order, but
- * those its pattern excludes. The rule is expanded on the series' clock and each reading turned
- * into an instant.
+ * The first `limit` occurrences of a series that overlap the window, in order: those its pattern
+ * excludes left out, those it moves at their new times. The rule is expanded on the series' clock
+ * and each reading turned into an instant.
  */
-function seriesStarts({ start, end }: Occurrence, pattern: RecurrencePattern, window: Window, limit: number): Date[] {
+function seriesOccurrences({ start, end }: Occurrence, pattern: RecurrencePattern, window: Window, limit: number): Occurrence[] {
   const clock = wallClock(pattern.time_zone);
   const rule = ruleOptions(pattern);
   const options = { ...rule, dtstart: clock.read(start), ...(rule.until ? { until: clock.read(rule.until) } : {}) };
   const excluded = new Set(pattern.exdates?.map((excludedStart) => Date.parse(excludedStart)));
-  const first = overlaps({ start, end }, window) && !excluded.has(start.getTime()) ? [start] : [];
-  // RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one.
-  if (options.count && !matchesStart(options) && --options.count === 0) return first;
+  const moved = new Map(pattern.overrides?.map((override) => [Date.parse(override.recurrence_id), { start: new Date(override.start_time), end: new Date(override.end_time) }]));
   const duration = end.getTime() - start.getTime();
-  const starts = [...first];
-  // Read on the clock, the window's ends move by as much as the clocks change: a day's margin
-  // either side, and each occurrence checked as an instant.
-  const after = clock.read(new Date(window.start.getTime() - duration - DAY_MS));
-  const before = clock.read(new Date(window.end.getTime() + DAY_MS));
-  new RRule({ ...options, dtstart: originNear(options, after) }).between(after, before, false, (reading) => {
-    const at = clock.instantOf(reading).getTime();
-    // The start was placed above, and two readings can be one instant (the skipped hour's
-    // becomes the hour after it).
-    const placed = at === start.getTime() || at === starts.at(-1)?.getTime();
-    if (!placed && !excluded.has(at) && overlaps({ start: new Date(at), end: new Date(at + duration) }, window)) starts.push(new Date(at));
-    return starts.length < limit;
-  });
-  return starts;
+  const found: Occurrence[] = [];
+  const keep = (at: number) => {
+    const occurrence = { start: new Date(at), end: new Date(at + duration) };
+    if (!excluded.has(at) && !moved.has(at) && overlaps(occurrence, window)) found.push(occurrence);
+  };
+  keep(start.getTime());
+  // RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one.
+  const startOnly = options.count !== undefined && options.count !== null && !matchesStart(options) && --options.count === 0;
+  /** Whether the rule makes an occurrence at this instant, the series' start aside. */
+  const ruleMakes = (at: number): boolean => {
+    const reading = clock.read(new Date(at));
+    const near = new RRule({ ...options, dtstart: originNear(options, new Date(reading.getTime() - 1)) });
+    return near.between(new Date(reading.getTime() - 1), new Date(reading.getTime() + 1), true).some((match) => clock.instantOf(match).getTime() === at);
+  };
+  if (!startOnly) {
+    // Read on the clock, the window's ends move by as much as the clocks change: a day's margin
+    // either side, and each occurrence checked as an instant.
+    const after = clock.read(new Date(window.start.getTime() - duration - DAY_MS));
+    const before = clock.read(new Date(window.end.getTime() + DAY_MS));
+    let last = start.getTime();
+    new RRule({ ...options, dtstart: originNear(options, after) }).between(after, before, false, (reading) => {
+      const at = clock.instantOf(reading).getTime();
+      // The start was placed above, and two readings can be one instant (the skipped hour's
+      // becomes the hour after it).
+      if (at !== start.getTime() && at !== last) keep(at);
+      last = at;
+      return found.length < limit;
+    });
+  }
+  // A moved occurrence is where it was moved to, wherever it came from, if it was one of the series'.
+  for (const [originalStart, occurrence] of moved) {
+    const isOccurrence = originalStart === start.getTime() || (!startOnly && ruleMakes(originalStart));
+    if (isOccurrence && !excluded.has(originalStart) && overlaps(occurrence, window)) found.push(occurrence);
+  }
+  return found.sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, limit);
 }
 
 const DAY_MS = 86_400_000;

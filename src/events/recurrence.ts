@@ -24,16 +24,38 @@ const TimeZone = z
     description: "The zone whose clock the series keeps: each occurrence starts at start_time's time of day there, across daylight-saving changes, and weekdays and month days are that zone's. UTC when absent.",
   });
 
+const utcTime = (text: string) => new Date(text).toISOString();
+
 /** Kept in UTC, sorted and without repeats, so equal lists compare equal. */
 const ExcludedStarts = z
   .array(DateTime)
   .min(1)
   .max(1000)
-  .transform((starts) => [...new Set(starts.map((start) => new Date(start).toISOString()))].sort())
+  .transform((starts) => [...new Set(starts.map(utcTime))].sort())
   .meta({
     example: ['2026-06-08T07:00:00Z'],
     description:
       "Occurrences that do not happen (RFC 5545's EXDATE), by their start as GET /events/occurrences gives it. They still count towards `count`.",
+  });
+
+/** Kept in UTC, sorted by the occurrence they move, each occurrence moved once at most. */
+const MovedOccurrences = z
+  .array(
+    z
+      .strictObject({
+        recurrence_id: DateTime.transform(utcTime).meta({ description: 'The start the occurrence would have had, as GET /events/occurrences gave it' }),
+        start_time: DateTime.transform(utcTime),
+        end_time: DateTime.transform(utcTime),
+      })
+      .refine((moved) => moved.end_time > moved.start_time, { message: 'must be after start_time', path: ['end_time'] }),
+  )
+  .min(1)
+  .max(1000)
+  .refine((moves) => new Set(moves.map((moved) => moved.recurrence_id)).size === moves.length, 'must move each occurrence once at most')
+  .transform((moves) => moves.sort((a, b) => a.recurrence_id.localeCompare(b.recurrence_id)))
+  .meta({
+    description:
+      "Occurrences moved to other times (RFC 5545's RECURRENCE-ID), each by the start it would have had; one that is not an occurrence of the series moves nothing. They keep the event's other fields.",
   });
 
 export const StructuredRecurrence = z
@@ -50,6 +72,7 @@ export const StructuredRecurrence = z
     until: DateTime.optional(),
     time_zone: TimeZone.optional(),
     exdates: ExcludedStarts.optional(),
+    overrides: MovedOccurrences.optional(),
   })
   .refine((rule) => rule.count === undefined || rule.until === undefined, {
     message: 'give count or until, not both',
@@ -73,11 +96,12 @@ export const RRuleRecurrence = z.strictObject({
     .meta({ example: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10' }),
   time_zone: TimeZone.optional(),
   exdates: ExcludedStarts.optional(),
+  overrides: MovedOccurrences.optional(),
 });
 
 export const RecurrencePattern = z
   .union([StructuredRecurrence, RRuleRecurrence])
-  .meta({ id: 'RecurrencePattern', description: 'Structured fields, or `{rrule}` with an RFC 5545 RRULE; either with an optional `time_zone` and `exdates`' });
+  .meta({ id: 'RecurrencePattern', description: 'Structured fields, or `{rrule}` with an RFC 5545 RRULE; either with an optional `time_zone`, `exdates` and `overrides`' });
 
 export type RecurrencePattern = z.output<typeof RecurrencePattern>;
 
@@ -148,7 +172,9 @@ export function seriesEnd(start: Date, end: Date, pattern: RecurrencePattern | n
   if (!pattern) return end;
   const rule = ruleParts(pattern);
   const duration = end.getTime() - start.getTime();
-  const endingAt = (lastStart: Date | null) => lastStart && new Date(Math.max(end.getTime(), lastStart.getTime() + duration));
+  // A moved occurrence may end later than any the rule makes.
+  const movedEnds = (pattern.overrides ?? []).map((moved) => Date.parse(moved.end_time));
+  const endingAt = (lastStart: Date | null) => lastStart && new Date(Math.max(end.getTime(), lastStart.getTime() + duration, ...movedEnds));
   if (rule.until) return endingAt(rule.until);
   if (!rule.count) return null;
   // Periods pass on the series' clock, as its occurrences do.
