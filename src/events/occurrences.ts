@@ -83,7 +83,7 @@ function seriesOccurrences({ start, end }: Occurrence, pattern: RecurrencePatter
   };
   keep(start.getTime());
   // RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one.
-  const startOnly = options.count !== undefined && options.count !== null && !matchesStart(options) && --options.count === 0;
+  const startOnly = !!options.count && !matchesStart(options) && --options.count === 0;
   /** Whether the rule makes an occurrence at this instant, the series' start aside. */
   const ruleMakes = (at: number): boolean => {
     const reading = clock.read(new Date(at));
@@ -107,8 +107,8 @@ function seriesOccurrences({ start, end }: Occurrence, pattern: RecurrencePatter
   }
   // A moved occurrence is where it was moved to, wherever it came from, if it was one of the series'.
   for (const [originalStart, occurrence] of moved) {
-    const isOccurrence = originalStart === start.getTime() || (!startOnly && ruleMakes(originalStart));
-    if (isOccurrence && !excluded.has(originalStart) && overlaps(occurrence, window)) found.push(occurrence);
+    if (!overlaps(occurrence, window) || excluded.has(originalStart)) continue;
+    if (originalStart === start.getTime() || (!startOnly && ruleMakes(originalStart))) found.push(occurrence);
   }
   return found.sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, limit);
 }
