@@ -1,7 +1,7 @@
 import { RRule } from 'rrule';
 import { tzlib_get_ical_block } from 'timezones-ical-library';
 import type { CalendarEvent } from '../db/entities';
-import { ruleOptions, type RecurrencePattern } from '../events/recurrence';
+import { ruleOptions, seriesPattern, type RecurrencePattern } from '../events/recurrence';
 import { wallClock, type WallClock } from '../events/zones';
 
 const PRODUCT_ID = '-//NeoFi//Event Management System//EN';
@@ -35,8 +35,7 @@ export function toICalendar(events: CalendarEvent[], domain: string): string {
 }
 
 function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => ICalZone | null): string[] {
-  // What is stored is what RecurrencePattern parsed.
-  const pattern = event.isRecurring ? (event.recurrencePattern as RecurrencePattern | null) : null;
+  const pattern = seriesPattern(event);
   const zone = pattern?.time_zone && pattern.time_zone !== 'UTC' ? zoneOf(pattern.time_zone) : null;
   const at = (instant: Date | string) => {
     const time = new Date(instant);

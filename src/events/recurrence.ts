@@ -1,6 +1,7 @@
 import { RRule, type Options as RRuleOptions } from 'rrule';
 import { z } from 'zod';
-import { DateTime } from '../http/schemas';
+import type { CalendarEvent } from '../db/entities';
+import { UtcTime } from '../http/schemas';
 import { canonicalTimeZone, wallClock } from './zones';
 
 const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
@@ -24,14 +25,12 @@ const TimeZone = z
     description: "The zone whose clock the series keeps: each occurrence starts at start_time's time of day there, across daylight-saving changes, and weekdays and month days are that zone's. UTC when absent.",
   });
 
-const utcTime = (text: string) => new Date(text).toISOString();
-
 /** Kept in UTC, sorted and without repeats, so equal lists compare equal. */
 const ExcludedStarts = z
-  .array(DateTime)
+  .array(UtcTime)
   .min(1)
   .max(1000)
-  .transform((starts) => [...new Set(starts.map(utcTime))].sort())
+  .transform((starts) => [...new Set(starts)].sort())
   .meta({
     example: ['2026-06-08T07:00:00Z'],
     description:
@@ -43,9 +42,9 @@ const MovedOccurrences = z
   .array(
     z
       .strictObject({
-        recurrence_id: DateTime.transform(utcTime).meta({ description: 'The start the occurrence would have had, as GET /events/occurrences gave it' }),
-        start_time: DateTime.transform(utcTime),
-        end_time: DateTime.transform(utcTime),
+        recurrence_id: UtcTime.meta({ description: 'The start the occurrence would have had, as GET /events/occurrences gave it' }),
+        start_time: UtcTime,
+        end_time: UtcTime,
       })
       .refine((moved) => moved.end_time > moved.start_time, { message: 'must be after start_time', path: ['end_time'] }),
   )
@@ -69,7 +68,7 @@ export const StructuredRecurrence = z
       .max(31)
       .optional(),
     count: z.number().int().min(1).max(10_000).optional(),
-    until: DateTime.optional(),
+    until: UtcTime.optional(),
     time_zone: TimeZone.optional(),
     exdates: ExcludedStarts.optional(),
     overrides: MovedOccurrences.optional(),
@@ -83,7 +82,6 @@ export const StructuredRecurrence = z
     // One spelling per rule, so equal rules compare equal: weekdays in week order, days sorted.
     ...(rule.by_weekday ? { by_weekday: WEEKDAYS.filter((day) => rule.by_weekday!.includes(day)) } : {}),
     ...(rule.by_month_day ? { by_month_day: [...new Set(rule.by_month_day)].sort((a, b) => a - b) } : {}),
-    ...(rule.until ? { until: new Date(rule.until).toISOString() } : {}),
   }));
 
 export const RRuleRecurrence = z.strictObject({
@@ -104,6 +102,12 @@ export const RecurrencePattern = z
   .meta({ id: 'RecurrencePattern', description: 'Structured fields, or `{rrule}` with an RFC 5545 RRULE; either with an optional `time_zone`, `exdates` and `overrides`' });
 
 export type RecurrencePattern = z.output<typeof RecurrencePattern>;
+
+/** The pattern a recurring event's occurrences follow; null for one that happens once. */
+export function seriesPattern(event: Pick<CalendarEvent, 'isRecurring' | 'recurrencePattern'>): RecurrencePattern | null {
+  // What is stored is what RecurrencePattern parsed.
+  return event.isRecurring ? (event.recurrencePattern as RecurrencePattern | null) : null;
+}
 
 /** RFC 5545 ranges of the numeric rule parts; negative ones count from the end, 0 never. */
 const NUMERIC_RANGES = {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { ROLES, type CalendarEvent, type Role } from '../db/entities';
-import { DateTime, pageOf, Pagination } from '../http/schemas';
+import { pageOf, Pagination, UtcTime } from '../http/schemas';
 import { RecurrencePattern } from './recurrence';
 
 /** Input times may carry any offset; they are stored and returned in UTC. */
-const Time = DateTime.transform((text) => new Date(text).toISOString());
+const Time = UtcTime;
 
 /** The longest each text may be, in UTF-16 code units (JavaScript's string length, and Yjs's). */
 export const TEXT_MAX_LENGTH = { title: 200, description: 10_000, location: 500 } as const;
@@ -58,7 +58,6 @@ export const EventFilters = z
   });
 
 export const ListEventsQuery = EventFilters.safeExtend(Pagination.shape);
-
 
 /** The longest window occurrences are listed for: it bounds how far each rule is expanded. */
 const MAX_OCCURRENCE_WINDOW_DAYS = 366;

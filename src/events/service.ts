@@ -14,7 +14,7 @@ import { applySnapshot, changedFields, snapshotOf, type EventField, type EventRo
 import { changedEvent, recordChangeStatement, recordVersion } from './history';
 import { assertValidEvent } from './rules';
 import { Expander, type Occurrence } from './occurrences';
-import type { RecurrencePattern } from './recurrence';
+import { seriesPattern } from './recurrence';
 import type { CreateEventInput, EventFiltersInput, ListEventsInput, OccurrencesInput } from './schemas';
 
 export interface EventWithRole {
@@ -89,27 +89,24 @@ export class EventsService {
   async get(actorId: number, eventId: number): Promise<EventWithRole> {
     const permission = await this.em.findOne(EventPermission, { event: eventId, user: actorId }, { populate: ['event'] });
     if (!permission) throw new NotFound('Event not found');
-    return { event: permission.event, role: permission.role };
+    return withRole(permission);
   }
 
   /** The caller's events, by start time; filters combine. */
   async list(actorId: number, query: ListEventsInput): Promise<{ items: EventWithRole[]; total: number }> {
     const [permissions, total] = await this.em.findAndCount(EventPermission, visibleTo(actorId, query), {
       populate: ['event'],
-      orderBy: { event: { startTime: 'asc', id: 'asc' } },
+      orderBy: BY_START,
       limit: query.limit,
       offset: query.offset,
     });
-    return { items: permissions.map((permission) => ({ event: permission.event, role: permission.role })), total };
+    return { items: permissions.map(withRole), total };
   }
 
   /** Every one of the caller's events that matches the filters, by start time. */
   async all(actorId: number, filters: EventFiltersInput): Promise<EventWithRole[]> {
-    const permissions = await this.em.find(EventPermission, visibleTo(actorId, filters), {
-      populate: ['event'],
-      orderBy: { event: { startTime: 'asc', id: 'asc' } },
-    });
-    return permissions.map((permission) => ({ event: permission.event, role: permission.role }));
+    const permissions = await this.em.find(EventPermission, visibleTo(actorId, filters), { populate: ['event'], orderBy: BY_START });
+    return permissions.map(withRole);
   }
 
   /**
@@ -122,10 +119,8 @@ export class EventsService {
     const items: EventOccurrence[] = [];
     const unexpanded: number[] = [];
     for (const { event, role } of await this.all(actorId, query)) {
-      // What is stored is what RecurrencePattern parsed.
-      const pattern = event.isRecurring ? (event.recurrencePattern as RecurrencePattern | null) : null;
       // One more than the limit tells whether the list was cut.
-      const occurrences = expander.occurrencesIn({ start: event.startTime, end: event.endTime, pattern }, window, query.limit + 1);
+      const occurrences = expander.occurrencesIn({ start: event.startTime, end: event.endTime, pattern: seriesPattern(event) }, window, query.limit + 1);
       if (occurrences) items.push(...occurrences.map((occurrence) => ({ ...occurrence, event, role })));
       else unexpanded.push(event.id);
     }
@@ -284,6 +279,12 @@ function assertVersion(event: { version: number }, ifMatch: number[] | undefined
   if (ifMatch && !ifMatch.includes(event.version)) {
     throw new PreconditionFailed(`The event has changed: it is now at version ${event.version}`, { current_version: event.version });
   }
+}
+
+const BY_START = { event: { startTime: 'asc', id: 'asc' } } as const;
+
+function withRole(permission: EventPermission): EventWithRole {
+  return { event: permission.event, role: permission.role };
 }
 
 /**

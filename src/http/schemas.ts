@@ -23,6 +23,9 @@ export const DateTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-05-01T09:00:00Z' })
   .meta({ example: '2026-05-01T09:00:00Z' });
 
+/** A date-time in any offset, kept in UTC: one spelling per instant, so equal times compare equal. */
+export const UtcTime = DateTime.transform((text) => new Date(text).toISOString());
+
 export const Pagination = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50).meta({ description: 'At most 100' }),
   offset: z.coerce.number().int().min(0).max(MAX_INT).default(0),
