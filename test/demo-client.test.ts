@@ -179,7 +179,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     }
   }, 60_000);
 
-  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be skipped; the calendar downloads, or is subscribed to", async () => {
+  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be renamed or skipped; the calendar downloads, or is subscribed to", async () => {
     const page = await openPage(app.baseUrl, 'America/New_York');
     const erin = await createUser(app.api, 'erin');
     await logIn(page, erin);
@@ -201,6 +201,15 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     expect(await page.locator('#event-list li').count()).toBe(1);
     const stored = await app.api.get('/events', { token: erin.token });
     expect(stored.body.items[0].recurrence_pattern).toEqual({ frequency: 'weekly', time_zone: 'America/New_York' });
+
+    // Renaming it changes this week's title, and only that one.
+    page.once('dialog', (dialog) => void dialog.accept('Weekly sync, with guests'));
+    await page.click('#upcoming button.rename');
+    await page.waitForSelector('#upcoming button:text("Weekly sync, with guests")');
+    const renamed = (await app.api.get('/events', { token: erin.token })).body.items[0];
+    const thisWeek = new Date(Date.parse(renamed.start_time) + week).toISOString();
+    expect(renamed.title).toBe('Weekly sync');
+    expect(renamed.recurrence_pattern.overrides).toEqual([expect.objectContaining({ recurrence_id: thisWeek, start_time: thisWeek, title: 'Weekly sync, with guests' })]);
 
     // Skipping it takes this week's out of the series, and only that one.
     await page.click('#upcoming button.skip');

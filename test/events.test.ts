@@ -203,6 +203,7 @@ describe('occurrences', () => {
     ]);
     expect(response.body.items[0]).toEqual({
       event_id: ids.weekend,
+      recurrence_id: '2026-01-10T18:00:00.000Z',
       title: 'Weekend',
       location: 'Room 1',
       start_time: '2026-01-10T18:00:00.000Z',
@@ -295,6 +296,33 @@ describe('occurrences', () => {
     expect(listed(await within('2026-02-06T00:00:00Z', '2026-02-07T00:00:00Z'))).toEqual([]);
   });
 
+  it('gives a changed occurrence its own title and location, and names every occurrence by the start its series gave it', async () => {
+    const user = await createUser(app.api, 'occurrence-texts');
+    const id = await series(user, 'Review', '2026-02-02T10:00:00Z', {
+      frequency: 'daily',
+      count: 4,
+      exdates: ['2026-02-05T10:00:00Z'],
+      overrides: [
+        // Its texts only, at its own time.
+        { recurrence_id: '2026-02-03T10:00:00Z', start_time: '2026-02-03T10:00:00Z', end_time: '2026-02-03T11:00:00Z', title: 'Review: budget', location: 'Board room' },
+        // Moved, and somewhere else: nowhere.
+        { recurrence_id: '2026-02-04T10:00:00Z', start_time: '2026-02-04T14:00:00Z', end_time: '2026-02-04T15:00:00Z', location: null },
+        // Excluded: the exclusion wins.
+        { recurrence_id: '2026-02-05T10:00:00Z', start_time: '2026-02-05T12:00:00Z', end_time: '2026-02-05T13:00:00Z', title: 'Never' },
+      ],
+    }, 1);
+    await app.api.put(`/events/${id}`, { location: 'Room 1' }, { token: user.token });
+    const listed = await occurrences('start=2026-02-01T00:00:00Z&end=2026-03-01T00:00:00Z', user);
+    expect(listed.body.items.map(({ recurrence_id, title, location, start_time }: Record<string, unknown>) => ({ recurrence_id, title, location, start_time }))).toEqual([
+      { recurrence_id: '2026-02-02T10:00:00.000Z', title: 'Review', location: 'Room 1', start_time: '2026-02-02T10:00:00.000Z' },
+      { recurrence_id: '2026-02-03T10:00:00.000Z', title: 'Review: budget', location: 'Board room', start_time: '2026-02-03T10:00:00.000Z' },
+      { recurrence_id: '2026-02-04T10:00:00.000Z', title: 'Review', location: null, start_time: '2026-02-04T14:00:00.000Z' },
+    ]);
+    const single = await createEvent(app.api, user, { title: 'Once', start_time: '2026-02-10T10:00:00Z', end_time: '2026-02-10T11:00:00Z' });
+    const once = await occurrences('start=2026-02-10T00:00:00Z&end=2026-02-11T00:00:00Z', user);
+    expect(once.body.items).toEqual([expect.objectContaining({ event_id: single, recurrence_id: null, title: 'Once' })]);
+  });
+
   it('leaves out the occurrences its pattern excludes, the first among them; they still count towards COUNT', async () => {
     const user = await createUser(app.api, 'occurrence-exdates');
     const id = await series(user, 'Daily', '2026-02-02T10:00:00Z', { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-02-02T10:00:00Z', '2026-02-04T11:00:00+01:00'] });
@@ -342,6 +370,25 @@ describe('occurrences', () => {
     expect(cut.body.truncated).toBe(true);
     const whole = await occurrences('start=2026-01-05T00:00:00Z&end=2026-01-31T00:00:00Z&q=ten&limit=10');
     expect(whole.body.truncated).toBe(false);
+  });
+
+  it('cuts a list of many single events and a series between them at `limit`, in order', async () => {
+    const user = await createUser(app.api, 'occurrence-many');
+    const hours = [9, 11, 13, 15, 17];
+    for (const hour of hours) {
+      const at = `2026-03-02T${String(hour).padStart(2, '0')}`;
+      await createEvent(app.api, user, { title: `At ${hour}`, start_time: `${at}:00:00Z`, end_time: `${at}:30:00Z` });
+    }
+    // Created last, and every two hours from 10:00.
+    await series(user, 'Every two hours', '2026-03-02T10:00:00Z', { rrule: 'FREQ=HOURLY;INTERVAL=2;COUNT=5' }, 0.5);
+    const march = 'start=2026-03-01T00:00:00Z&end=2026-04-01T00:00:00Z';
+    const cut = await occurrences(`${march}&limit=4`, user);
+    expect(listed(cut.body)).toEqual(['At 9 03-02T09:00', 'Every two hours 03-02T10:00', 'At 11 03-02T11:00', 'Every two hours 03-02T12:00']);
+    expect(cut.body.truncated).toBe(true);
+    const whole = await occurrences(`${march}&limit=10`, user);
+    expect(listed(whole.body)).toHaveLength(10);
+    expect(whole.body.truncated).toBe(false);
+    expect((await occurrences(`${march}&limit=9`, user)).body.truncated).toBe(true);
   });
 
   it('cuts short a rule that never matches, naming its event, and lists the others', async () => {

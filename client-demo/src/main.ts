@@ -18,10 +18,19 @@ interface EventSummary {
 
 interface OccurrenceSummary {
   event_id: number;
+  /** The start its series gave it, which names it in the pattern. */
+  recurrence_id: string | null;
   title: string;
   start_time: string;
+  end_time: string;
   is_recurring: boolean;
   role: Role;
+}
+
+/** The parts of a recurrence pattern the demo edits; the rest is sent back as it came. */
+interface SeriesPattern {
+  exdates?: string[];
+  overrides?: { recurrence_id: string }[];
 }
 
 interface VersionSummary {
@@ -147,25 +156,45 @@ async function listEvents(): Promise<void> {
   $('#upcoming').replaceChildren(...upcoming.items.map(upcomingItem));
 }
 
-/** An occurrence; one of a series its caller may edit can be skipped. */
+/** An occurrence; one of a series its caller may edit can be renamed or skipped, on its own. */
 function upcomingItem(occurrence: OccurrenceSummary): HTMLLIElement {
   const item = eventItem(occurrence.event_id, occurrence.title, localTime(occurrence.start_time));
-  if (occurrence.is_recurring && occurrence.role !== 'viewer') {
-    const skip = document.createElement('button');
-    skip.type = 'button';
-    skip.className = 'skip';
-    skip.textContent = 'Skip';
-    skip.addEventListener('click', () => skipOccurrence(occurrence).catch(failed));
-    item.append(' ', skip);
+  if (occurrence.recurrence_id && occurrence.role !== 'viewer') {
+    item.append(' ', actionButton('rename', 'Rename', () => renameOccurrence(occurrence)), ' ', actionButton('skip', 'Skip', () => skipOccurrence(occurrence)));
   }
   return item;
 }
 
+function actionButton(className: string, label: string, action: () => Promise<void>): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = className;
+  button.textContent = label;
+  button.addEventListener('click', () => action().catch(failed));
+  return button;
+}
+
+/** Gives one occurrence a title of its own (an RFC 5545 RECURRENCE-ID); the others keep theirs. */
+async function renameOccurrence(occurrence: OccurrenceSummary): Promise<void> {
+  const title = prompt('Title of this occurrence only', occurrence.title)?.trim();
+  if (!title) return;
+  const { recurrence_id, start_time, end_time } = occurrence;
+  await editSeries(occurrence, (pattern) => ({
+    ...pattern,
+    overrides: [...(pattern.overrides ?? []).filter((change) => change.recurrence_id !== recurrence_id), { recurrence_id: recurrence_id!, start_time, end_time, title }],
+  }));
+}
+
 /** Takes one occurrence out of its series (an RFC 5545 EXDATE); the others stay. */
 async function skipOccurrence(occurrence: OccurrenceSummary): Promise<void> {
+  await editSeries(occurrence, (pattern) => ({ ...pattern, exdates: [...(pattern.exdates ?? []), occurrence.recurrence_id!] }));
+}
+
+/** Changes the pattern of an occurrence's series, then lists again. */
+async function editSeries(occurrence: OccurrenceSummary, edit: (pattern: SeriesPattern) => SeriesPattern): Promise<void> {
   const path = `/events/${occurrence.event_id}`;
-  const { recurrence_pattern: pattern } = await api.get<{ recurrence_pattern: { exdates?: string[] } }>(path);
-  await api.put(path, { recurrence_pattern: { ...pattern, exdates: [...(pattern.exdates ?? []), occurrence.start_time] } });
+  const { recurrence_pattern: pattern } = await api.get<{ recurrence_pattern: SeriesPattern }>(path);
+  await api.put(path, { recurrence_pattern: edit(pattern) });
   await listEvents();
 }
 

@@ -1,6 +1,7 @@
 import { RRule } from 'rrule';
 import { tzlib_get_ical_block } from 'timezones-ical-library';
 import type { CalendarEvent } from '../db/entities';
+import { Expander } from '../events/occurrences';
 import { ruleOptions, seriesPattern, type RecurrencePattern } from '../events/recurrence';
 import { wallClock, type WallClock } from '../events/zones';
 
@@ -15,7 +16,8 @@ interface ICalZone {
 
 /**
  * The events as one iCalendar object (RFC 5545), for calendar programs to import: a VEVENT each,
- * a series with its RRULE and EXDATEs rather than expanded. A series in a time zone is written on
+ * a series with its RRULE and EXDATEs rather than expanded, and one more for each occurrence it
+ * changes. A series in a time zone is written on
  * that zone's clock (`DTSTART;TZID=...`, with the zone's VTIMEZONE), so the program keeps it at
  * the same time of day across daylight-saving changes, as this server does; the rest in UTC.
  * `domain` makes each event's UID unique beyond this server.
@@ -26,7 +28,8 @@ export function toICalendar(events: CalendarEvent[], domain: string): string {
     if (!zones.has(name)) zones.set(name, icalZone(name));
     return zones.get(name)!;
   };
-  const vevents = events.flatMap((event) => vevent(event, domain, zoneOf));
+  const expander = new Expander();
+  const vevents = events.flatMap((event) => vevent(event, domain, zoneOf, expander));
   // Two names of one zone (Asia/Calcutta, Asia/Kolkata) share its VTIMEZONE.
   const byTzid = new Map([...zones.values()].flatMap((zone) => (zone ? [[zone.tzid, zone.vtimezone] as const] : [])));
   const vtimezones = [...byTzid.values()].flat();
@@ -34,7 +37,9 @@ export function toICalendar(events: CalendarEvent[], domain: string): string {
   return lines.map(fold).join('\r\n') + '\r\n';
 }
 
-function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => ICalZone | null): string[] {
+type Texts = Pick<CalendarEvent, 'title' | 'description' | 'location'>;
+
+function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => ICalZone | null, expander: Expander): string[] {
   const pattern = seriesPattern(event);
   const zone = pattern?.time_zone && pattern.time_zone !== 'UTC' ? zoneOf(pattern.time_zone) : null;
   const at = (instant: Date | string) => {
@@ -49,32 +54,38 @@ function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => 
     // Each version of the event is a revision of it.
     `SEQUENCE:${event.version - 1}`,
   ];
-  const fields = [
-    `SUMMARY:${text(event.title)}`,
-    ...(event.description ? [`DESCRIPTION:${text(event.description)}`] : []),
-    ...(event.location ? [`LOCATION:${text(event.location)}`] : []),
+  const fields = ({ title, description, location }: Texts) => [
+    `SUMMARY:${text(title)}`,
+    ...(description ? [`DESCRIPTION:${text(description)}`] : []),
+    ...(location ? [`LOCATION:${text(location)}`] : []),
   ];
   const series = [
     'BEGIN:VEVENT',
     ...revision,
     `DTSTART${at(event.startTime)}`,
     `DTEND${at(event.endTime)}`,
-    ...fields,
+    ...fields(event),
     ...(pattern ? [rrule(pattern)] : []),
     ...(pattern?.exdates ?? []).map((start) => `EXDATE${at(start)}`),
     'END:VEVENT',
   ];
-  // A moved occurrence is a VEVENT of its own, naming the one it replaces.
-  const moved = (pattern?.overrides ?? []).flatMap((override) => [
+  // A changed occurrence is a VEVENT of its own, naming the one it replaces. Changes that name no
+  // occurrence are left out, as GET /events/occurrences leaves them: programs differ over them.
+  const changes = pattern?.overrides ? (expander.changesIn({ start: event.startTime, end: event.endTime, pattern }) ?? pattern.overrides) : [];
+  const changed = changes.flatMap((change) => [
     'BEGIN:VEVENT',
     ...revision,
-    `RECURRENCE-ID${at(override.recurrence_id)}`,
-    `DTSTART${at(override.start_time)}`,
-    `DTEND${at(override.end_time)}`,
-    ...fields,
+    `RECURRENCE-ID${at(change.recurrence_id)}`,
+    `DTSTART${at(change.start_time)}`,
+    `DTEND${at(change.end_time)}`,
+    ...fields({
+      title: change.title ?? event.title,
+      description: change.description ?? event.description,
+      location: change.location !== undefined ? change.location : event.location,
+    }),
     'END:VEVENT',
   ]);
-  return [...series, ...moved];
+  return [...series, ...changed];
 }
 
 /** The zone's VTIMEZONE from the IANA data the library carries; null for a zone it does not know. */

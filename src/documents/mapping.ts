@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import type { EventSnapshot } from '../db/entities';
 import { EVENT_FIELDS, type EventField } from '../events/fields';
 import { assertValidEvent } from '../events/rules';
-import { CreateEventBody, TEXT_MAX_LENGTH } from '../events/schemas';
+import { CreateEventBody } from '../events/schemas';
+import { TEXT_MAX_LENGTH } from '../events/text-fields';
 import { ValidationFailed, type FieldIssue } from '../http/errors';
 import { parse } from '../http/validation';
 

@@ -1,11 +1,19 @@
 import vm from 'node:vm';
 import { RRule, type Options as RRuleOptions } from 'rrule';
-import { byPartsOf, fixedPeriodMs, ruleOptions, type RecurrencePattern } from './recurrence';
-import { wallClock } from './zones';
+import { byPartsOf, fixedPeriodMs, ruleOptions, type ChangedOccurrence, type RecurrencePattern } from './recurrence';
+import { wallClock, type WallClock } from './zones';
 
 export interface Occurrence {
   start: Date;
   end: Date;
+}
+
+/** An occurrence as listed: where it is, which of its series' it is, and what it changes. */
+export interface ExpandedOccurrence extends Occurrence {
+  /** The start its series gave it (RFC 5545's RECURRENCE-ID); null for an event that happens once. */
+  recurrenceId: Date | null;
+  /** Its own times and texts, where the pattern changes it. */
+  change?: ChangedOccurrence;
 }
 
 export interface Window {
@@ -31,22 +39,31 @@ const context = vm.createContext({ expand: () => undefined });
 const expandInContext = new vm.Script('expand()');
 
 /**
- * Expands events into their occurrences that overlap the window (start before its end, end after
- * its start). The event's own start is always the first occurrence, and counts towards COUNT
- * (RFC 5545). Returns null for an event whose rule did not expand within the budget.
+ * Expands events' rules within one request's budget. The event's own start is always the first
+ * occurrence, and counts towards COUNT (RFC 5545). Each method returns null for an event whose
+ * rule did not expand within the budget.
  */
 export class Expander {
   private readonly deadline = performance.now() + BUDGET_MS.request;
 
-  /** At most `limit` of them, the first. */
-  occurrencesIn(event: Recurrence, window: Window, limit: number): Occurrence[] | null {
+  /** The first `limit` occurrences that overlap the window (start before its end, end after its start). */
+  occurrencesIn(event: Recurrence, window: Window, limit: number): ExpandedOccurrence[] | null {
     const { pattern } = event;
-    if (!pattern) return overlaps(event, window) ? [{ start: event.start, end: event.end }] : [];
+    if (!pattern) return overlaps(event, window) ? [{ start: event.start, end: event.end, recurrenceId: null }] : [];
+    return this.withinBudget(() => new Series(event, pattern).occurrencesIn(window, limit));
+  }
+
+  /** The pattern's changes that change one of its occurrences: the others change nothing. */
+  changesIn(event: Recurrence & { pattern: RecurrencePattern }): ChangedOccurrence[] | null {
+    return this.withinBudget(() => new Series(event, event.pattern).changes());
+  }
+
+  private withinBudget<T>(expand: () => T): T | null {
     const timeout = Math.min(BUDGET_MS.rule, Math.floor(this.deadline - performance.now()));
     if (timeout < 1) return null;
-    let occurrences: Occurrence[] = [];
+    let result: T | null = null;
     context.expand = () => {
-      occurrences = seriesOccurrences(event, pattern, window, limit);
+      result = expand();
     };
     try {
       expandInContext.runInContext(context, { timeout });
@@ -56,7 +73,7 @@ export class Expander {
     } finally {
       context.expand = () => undefined;
     }
-    return occurrences;
+    return result;
   }
 }
 
@@ -65,52 +82,77 @@ function overlaps(occurrence: Occurrence, window: Window): boolean {
 }
 
 /**
- * The first `limit` occurrences of a series that overlap the window, in order: those its pattern
- * excludes left out, those it moves at their new times. The rule is expanded on the series' clock
- * and each reading turned into an instant.
+ * A series: its pattern's rule expanded on the series' clock, each reading turned into an
+ * instant; the occurrences its pattern excludes left out, those it changes as changed.
  */
-function seriesOccurrences({ start, end }: Occurrence, pattern: RecurrencePattern, window: Window, limit: number): Occurrence[] {
-  const clock = wallClock(pattern.time_zone);
-  const rule = ruleOptions(pattern);
-  const options = { ...rule, dtstart: clock.read(start), ...(rule.until ? { until: clock.read(rule.until) } : {}) };
-  const excluded = new Set(pattern.exdates?.map((excludedStart) => Date.parse(excludedStart)));
-  const moved = new Map(pattern.overrides?.map((override) => [Date.parse(override.recurrence_id), { start: new Date(override.start_time), end: new Date(override.end_time) }]));
-  const duration = end.getTime() - start.getTime();
-  const found: Occurrence[] = [];
-  const keep = (at: number) => {
-    const occurrence = { start: new Date(at), end: new Date(at + duration) };
-    if (!excluded.has(at) && !moved.has(at) && overlaps(occurrence, window)) found.push(occurrence);
-  };
-  keep(start.getTime());
-  // RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one.
-  const startOnly = !!options.count && !matchesStart(options) && --options.count === 0;
-  /** Whether the rule makes an occurrence at this instant, the series' start aside. */
-  const ruleMakes = (at: number): boolean => {
-    const reading = clock.read(new Date(at));
-    const near = new RRule({ ...options, dtstart: originNear(options, new Date(reading.getTime() - 1)) });
-    return near.between(new Date(reading.getTime() - 1), new Date(reading.getTime() + 1), true).some((match) => clock.instantOf(match).getTime() === at);
-  };
-  if (!startOnly) {
-    // Read on the clock, the window's ends move by as much as the clocks change: a day's margin
-    // either side, and each occurrence checked as an instant.
-    const after = clock.read(new Date(window.start.getTime() - duration - DAY_MS));
-    const before = clock.read(new Date(window.end.getTime() + DAY_MS));
-    let last = start.getTime();
-    new RRule({ ...options, dtstart: originNear(options, after) }).between(after, before, false, (reading) => {
-      const at = clock.instantOf(reading).getTime();
-      // The start was placed above, and two readings can be one instant (the skipped hour's
-      // becomes the hour after it).
-      if (at !== start.getTime() && at !== last) keep(at);
-      last = at;
-      return found.length < limit;
-    });
+class Series {
+  private readonly clock: WallClock;
+  private readonly options: Partial<RRuleOptions> & { dtstart: Date };
+  private readonly excluded: Set<number>;
+  /** By the start each changes. */
+  private readonly changed: Map<number, ChangedOccurrence>;
+  private readonly duration: number;
+  /** RFC 5545: DTSTART is the first occurrence whether or not the rule matches it, and counts as one. */
+  private readonly startOnly: boolean;
+
+  constructor(
+    private readonly first: Occurrence,
+    pattern: RecurrencePattern,
+  ) {
+    this.clock = wallClock(pattern.time_zone);
+    const rule = ruleOptions(pattern);
+    this.options = { ...rule, dtstart: this.clock.read(first.start), ...(rule.until ? { until: this.clock.read(rule.until) } : {}) };
+    this.excluded = new Set(pattern.exdates?.map((excludedStart) => Date.parse(excludedStart)));
+    this.changed = new Map(pattern.overrides?.map((change) => [Date.parse(change.recurrence_id), change]));
+    this.duration = first.end.getTime() - first.start.getTime();
+    this.startOnly = !!this.options.count && !matchesStart(this.options) && --this.options.count === 0;
   }
-  // A moved occurrence is where it was moved to, wherever it came from, if it was one of the series'.
-  for (const [originalStart, occurrence] of moved) {
-    if (!overlaps(occurrence, window) || excluded.has(originalStart)) continue;
-    if (originalStart === start.getTime() || (!startOnly && ruleMakes(originalStart))) found.push(occurrence);
+
+  /** The first `limit` occurrences that overlap the window, in order; a changed one where it was moved to. */
+  occurrencesIn(window: Window, limit: number): ExpandedOccurrence[] {
+    const start = this.first.start.getTime();
+    const found: ExpandedOccurrence[] = [];
+    const keep = (at: number) => {
+      const occurrence = { start: new Date(at), end: new Date(at + this.duration), recurrenceId: new Date(at) };
+      if (!this.excluded.has(at) && !this.changed.has(at) && overlaps(occurrence, window)) found.push(occurrence);
+    };
+    keep(start);
+    if (!this.startOnly) {
+      // Read on the clock, the window's ends move by as much as the clocks change: a day's margin
+      // either side, and each occurrence checked as an instant.
+      const after = this.clock.read(new Date(window.start.getTime() - this.duration - DAY_MS));
+      const before = this.clock.read(new Date(window.end.getTime() + DAY_MS));
+      let last = start;
+      new RRule({ ...this.options, dtstart: originNear(this.options, after) }).between(after, before, false, (reading) => {
+        const at = this.clock.instantOf(reading).getTime();
+        // The start was placed above, and two readings can be one instant (the skipped hour's
+        // becomes the hour after it).
+        if (at !== start && at !== last) keep(at);
+        last = at;
+        return found.length < limit;
+      });
+    }
+    // A changed occurrence is where it was moved to, wherever it came from.
+    for (const change of this.changes()) {
+      const occurrence = { start: new Date(change.start_time), end: new Date(change.end_time), recurrenceId: new Date(change.recurrence_id), change };
+      if (overlaps(occurrence, window)) found.push(occurrence);
+    }
+    return found.sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, limit);
   }
-  return found.sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, limit);
+
+  /** The changes that name one of the series' occurrences, not excluded. */
+  changes(): ChangedOccurrence[] {
+    return [...this.changed].filter(([originalStart]) => !this.excluded.has(originalStart) && this.makes(originalStart)).map(([, change]) => change);
+  }
+
+  /** Whether the series has an occurrence starting at this instant. */
+  private makes(at: number): boolean {
+    if (at === this.first.start.getTime()) return true;
+    if (this.startOnly) return false;
+    const reading = this.clock.read(new Date(at));
+    const near = new RRule({ ...this.options, dtstart: originNear(this.options, new Date(reading.getTime() - 1)) });
+    return near.between(new Date(reading.getTime() - 1), new Date(reading.getTime() + 1), true).some((match) => this.clock.instantOf(match).getTime() === at);
+  }
 }
 
 const DAY_MS = 86_400_000;

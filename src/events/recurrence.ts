@@ -2,6 +2,7 @@ import { RRule, type Options as RRuleOptions } from 'rrule';
 import { z } from 'zod';
 import type { CalendarEvent } from '../db/entities';
 import { UtcTime } from '../http/schemas';
+import { Description, Location, Title } from './text-fields';
 import { canonicalTimeZone, wallClock } from './zones';
 
 const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
@@ -37,25 +38,30 @@ const ExcludedStarts = z
       "Occurrences that do not happen (RFC 5545's EXDATE), by their start as GET /events/occurrences gives it. They still count towards `count`.",
   });
 
-/** Kept in UTC, sorted by the occurrence they move, each occurrence moved once at most. */
-const MovedOccurrences = z
+/** Kept in UTC, sorted by the occurrence they change, each occurrence changed once at most. */
+const ChangedOccurrences = z
   .array(
     z
       .strictObject({
-        recurrence_id: UtcTime.meta({ description: 'The start the occurrence would have had, as GET /events/occurrences gave it' }),
-        start_time: UtcTime,
+        recurrence_id: UtcTime.meta({ description: 'The start the occurrence would have had: its `recurrence_id` in GET /events/occurrences' }),
+        start_time: UtcTime.meta({ description: "The occurrence's start: its own, to change only its texts" }),
         end_time: UtcTime,
+        title: Title.optional().meta({ description: "In place of the event's, for this occurrence" }),
+        description: Description.optional().meta({ description: "In place of the event's, for this occurrence" }),
+        location: Location.optional().meta({ description: "In place of the event's, for this occurrence; null for none" }),
       })
-      .refine((moved) => moved.end_time > moved.start_time, { message: 'must be after start_time', path: ['end_time'] }),
+      .refine((changed) => changed.end_time > changed.start_time, { message: 'must be after start_time', path: ['end_time'] }),
   )
   .min(1)
   .max(1000)
-  .refine((moves) => new Set(moves.map((moved) => moved.recurrence_id)).size === moves.length, 'must move each occurrence once at most')
-  .transform((moves) => moves.sort((a, b) => a.recurrence_id.localeCompare(b.recurrence_id)))
+  .refine((changes) => new Set(changes.map((changed) => changed.recurrence_id)).size === changes.length, 'must change each occurrence once at most')
+  .transform((changes) => changes.sort((a, b) => a.recurrence_id.localeCompare(b.recurrence_id)))
   .meta({
     description:
-      "Occurrences moved to other times (RFC 5545's RECURRENCE-ID), each by the start it would have had; one that is not an occurrence of the series moves nothing. They keep the event's other fields.",
+      "Occurrences moved to other times or given their own title, description or location (RFC 5545's RECURRENCE-ID), each named by the start it would have had. One that is not an occurrence of the series changes nothing.",
   });
+
+export type ChangedOccurrence = z.output<typeof ChangedOccurrences>[number];
 
 export const StructuredRecurrence = z
   .strictObject({
@@ -71,7 +77,7 @@ export const StructuredRecurrence = z
     until: UtcTime.optional(),
     time_zone: TimeZone.optional(),
     exdates: ExcludedStarts.optional(),
-    overrides: MovedOccurrences.optional(),
+    overrides: ChangedOccurrences.optional(),
   })
   .refine((rule) => rule.count === undefined || rule.until === undefined, {
     message: 'give count or until, not both',
@@ -94,7 +100,7 @@ export const RRuleRecurrence = z.strictObject({
     .meta({ example: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10' }),
   time_zone: TimeZone.optional(),
   exdates: ExcludedStarts.optional(),
-  overrides: MovedOccurrences.optional(),
+  overrides: ChangedOccurrences.optional(),
 });
 
 export const RecurrencePattern = z

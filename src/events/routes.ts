@@ -52,7 +52,7 @@ export function eventRoutes(events: EventsService): Route[] {
       description:
         "Each recurring event expanded from its rule (on the clock of its pattern's time_zone, UTC by default), any other event once, ordered by start time. " +
         "The event's own start is always its first occurrence and counts towards COUNT (RFC 5545). " +
-        "An occurrence keeps its event's duration; GET /events/{id} gives the event's other fields.",
+        "An occurrence keeps its event's duration and texts, unless the pattern's `overrides` change them; GET /events/{id} gives the event's other fields.",
       query: OccurrencesQuery,
       responses: { 200: { description: 'The occurrences in the window', schema: OccurrenceList } },
       async handler(ctx, { query, caller }) {

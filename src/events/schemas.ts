@@ -1,23 +1,12 @@
 import { z } from 'zod';
 import { ROLES, type CalendarEvent, type Role } from '../db/entities';
 import { pageOf, Pagination, UtcTime } from '../http/schemas';
+import type { ExpandedOccurrence } from './occurrences';
 import { RecurrencePattern } from './recurrence';
+import { Description, Location, Title } from './text-fields';
 
 /** Input times may carry any offset; they are stored and returned in UTC. */
 const Time = UtcTime;
-
-/** The longest each text may be, in UTF-16 code units (JavaScript's string length, and Yjs's). */
-export const TEXT_MAX_LENGTH = { title: 200, description: 10_000, location: 500 } as const;
-
-const atMost = (field: keyof typeof TEXT_MAX_LENGTH) => [TEXT_MAX_LENGTH[field], `must be at most ${TEXT_MAX_LENGTH[field]} characters`] as const;
-const Title = z.string().trim().min(1, 'must not be empty').max(...atMost('title'));
-const Description = z.string().max(...atMost('description'));
-const Location = z
-  .string()
-  .trim()
-  .max(...atMost('location'))
-  .nullable()
-  .transform((text) => text || null);
 
 export const CreateEventBody = z
   .strictObject({
@@ -79,6 +68,10 @@ export const OccurrencesQuery = z
 export const OccurrenceResponse = z
   .object({
     event_id: z.number().int(),
+    recurrence_id: z.string().nullable().meta({
+      description:
+        "The start the series gave this occurrence, which names it in `exdates` and `overrides`: start_time unless an override moved it. Null for an event that happens once.",
+    }),
     title: z.string(),
     location: z.string().nullable(),
     start_time: z.string(),
@@ -150,11 +143,13 @@ export function presentEvent(event: CalendarEvent, role: Role): EventResponse {
   };
 }
 
-export function presentOccurrence({ event, role, start, end }: { event: CalendarEvent; role: Role; start: Date; end: Date }): z.infer<typeof OccurrenceResponse> {
+/** An occurrence with its event's texts, or those its pattern gives it in their place. */
+export function presentOccurrence({ event, role, start, end, recurrenceId, change }: ExpandedOccurrence & { event: CalendarEvent; role: Role }): z.infer<typeof OccurrenceResponse> {
   return {
     event_id: event.id,
-    title: event.title,
-    location: event.location,
+    recurrence_id: recurrenceId?.toISOString() ?? null,
+    title: change?.title ?? event.title,
+    location: change?.location !== undefined ? change.location : event.location,
     start_time: start.toISOString(),
     end_time: end.toISOString(),
     is_recurring: event.isRecurring,

@@ -13,7 +13,7 @@ import { lockEvent, lockStatement } from './lock';
 import { applySnapshot, changedFields, snapshotOf, type EventField, type EventRow, type EventSnapshot } from './fields';
 import { changedEvent, recordChangeStatement, recordVersion } from './history';
 import { assertValidEvent } from './rules';
-import { Expander, type Occurrence } from './occurrences';
+import { Expander, type ExpandedOccurrence } from './occurrences';
 import { seriesPattern } from './recurrence';
 import type { CreateEventInput, EventFiltersInput, ListEventsInput, OccurrencesInput } from './schemas';
 
@@ -22,7 +22,7 @@ export interface EventWithRole {
   role: Role;
 }
 
-export interface EventOccurrence extends EventWithRole, Occurrence {}
+export interface EventOccurrence extends EventWithRole, ExpandedOccurrence {}
 
 export interface ChangeRequest {
   eventId: number;
@@ -118,8 +118,11 @@ export class EventsService {
     const expander = new Expander();
     const items: EventOccurrence[] = [];
     const unexpanded: number[] = [];
-    for (const { event, role } of await this.all(actorId, query)) {
-      // One more than the limit tells whether the list was cut.
+    // Every series, as any may have occurrences early in the window; of the events that happen
+    // once, only as many as could be listed. One more than the limit tells whether the list was cut.
+    const series = await this.em.find(EventPermission, visibleTo(actorId, { ...query, isRecurring: true }), { populate: ['event'] });
+    const once = await this.em.find(EventPermission, visibleTo(actorId, { ...query, isRecurring: false }), { populate: ['event'], orderBy: BY_START, limit: query.limit + 1 });
+    for (const { event, role } of [...series, ...once].map(withRole)) {
       const occurrences = expander.occurrencesIn({ start: event.startTime, end: event.endTime, pattern: seriesPattern(event) }, window, query.limit + 1);
       if (occurrences) items.push(...occurrences.map((occurrence) => ({ ...occurrence, event, role })));
       else unexpanded.push(event.id);
@@ -292,8 +295,8 @@ function withRole(permission: EventPermission): EventWithRole {
  * before its end and, while a recurring one's series lasts, any of whose occurrences can end
  * after its start.
  */
-function visibleTo(actorId: number, filters: { start?: string; end?: string; q?: string; role?: Role }): FilterQuery<EventPermission> {
-  const event: FilterQuery<CalendarEvent> = {};
+function visibleTo(actorId: number, filters: { start?: string; end?: string; q?: string; role?: Role; isRecurring?: boolean }): FilterQuery<EventPermission> {
+  const event: FilterQuery<CalendarEvent> = filters.isRecurring === undefined ? {} : { isRecurring: filters.isRecurring };
   if (filters.start) event.$and = [{ $or: [{ seriesEnd: null }, { seriesEnd: { $gt: new Date(filters.start) } }] }];
   if (filters.end) event.startTime = { $lt: new Date(filters.end) };
   if (filters.q) {
