@@ -110,8 +110,9 @@ export async function startOurServer(serverUrl: string, root = ROOT, env: Record
       LOG_LEVEL: 'info',
       COLLAB_ADAPTER: process.env.BENCH_ADAPTER ?? 'postgres',
       // Every benchmark user registers from 127.0.0.1, and the burst measures throughput, not the
-      // limit on what one socket may send.
+      // limits on what one user or socket may send.
       REGISTRATION_LIMIT: '100000',
+      REQUEST_BURST: '1000000',
       COLLAB_MESSAGE_BURST: '1000000',
       ...env,
     },

@@ -19,6 +19,7 @@ import { DocumentStore } from './documents/store';
 import { BadRequest, errorMiddleware, PayloadTooLarge } from './http/errors';
 import { demoClientMiddleware } from './http/demo-client';
 import { buildOpenApiDocument, docsMiddleware } from './http/openapi';
+import { RateLimiter } from './http/rate-limit';
 import { mountRoutes } from './http/route';
 import { permissionRoutes } from './permissions/routes';
 import { PermissionsService } from './permissions/service';
@@ -49,7 +50,7 @@ export function createServices(orm: MikroORM, config: AppConfig): Services {
   const feed = new EventFeed();
   const sessions = new SessionFeed();
   const documents = new DocumentStore();
-  const events = new EventsService(orm, documents, feed);
+  const events = new EventsService(orm, documents, feed, config.expansionRate);
   return {
     feed,
     sessions,
@@ -72,7 +73,7 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
     ...versionRoutes(services.versions),
   ];
   const api = new Router();
-  mountRoutes(api, routes, (token) => services.auth.authenticate(token));
+  mountRoutes(api, routes, (token) => services.auth.authenticate(token), new RateLimiter(config.requestRate, 'requests'));
 
   const root = new Router();
   root.get('/health', async (ctx) => {

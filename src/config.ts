@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { PasswordThrottleOptions } from './auth/password-throttle';
-import type { MessageRate } from './collab/message-budget';
+import type { Rate } from './http/rate-limit';
 
 /** The only place that reads the environment: everything else receives an AppConfig. */
 
@@ -32,6 +32,10 @@ const EnvSchema = z.object({
   REGISTRATION_LIMIT: z.coerce.number().int().min(1).default(20),
   REGISTRATION_WINDOW: duration(3600),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  REQUEST_RATE: z.coerce.number().positive().default(20),
+  REQUEST_BURST: z.coerce.number().int().min(1).default(600),
+  EXPANSION_RATE_MS: z.coerce.number().positive().default(200),
+  EXPANSION_BURST_MS: z.coerce.number().int().min(1).default(2_000),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
@@ -57,6 +61,10 @@ export interface AppConfig {
   passwordThrottle: PasswordThrottleOptions;
   /** Take the client's address from X-Forwarded-For (set only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** REST requests one user may send at once, and each second after that. */
+  requestRate: Rate;
+  /** Milliseconds of recurrence-rule expansion one user may spend at once, and each second after that. */
+  expansionRate: Rate;
   bodyLimit: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   collab: {
@@ -68,7 +76,7 @@ export interface AppConfig {
     idleUnloadMs: number;
     sessionSweepMs: number;
     presenceCheckMs: number;
-    messageRate: MessageRate;
+    messageRate: Rate;
   };
 }
 
@@ -125,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         registrations: { perAddress: vars.REGISTRATION_LIMIT, windowSeconds: vars.REGISTRATION_WINDOW },
       },
       trustProxy: vars.TRUST_PROXY === 'true',
+      requestRate: { burst: vars.REQUEST_BURST, perSecond: vars.REQUEST_RATE },
+      expansionRate: { burst: vars.EXPANSION_BURST_MS, perSecond: vars.EXPANSION_RATE_MS },
       bodyLimit: vars.BODY_LIMIT,
       logLevel: vars.LOG_LEVEL,
       collab: {

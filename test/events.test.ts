@@ -402,6 +402,36 @@ describe('occurrences', () => {
     expect(response.body.unexpanded).toEqual([never]);
   });
 
+  it("spends the user's expansion time, refusing the user, and no one else, once it is gone; the export spends it too", async () => {
+    // 150 ms at once, and barely any more: a rule that never matches takes the whole of a rule's 100 ms.
+    const limited = await startTestApp({ EXPANSION_BURST_MS: '150', EXPANSION_RATE_MS: '1' });
+    try {
+      const [user, other] = await Promise.all([createUser(limited.api, 'expansion-spender'), createUser(limited.api, 'expansion-bystander')]);
+      const january5th = { start_time: '2026-01-05T09:00:00Z', end_time: '2026-01-05T10:00:00Z', is_recurring: true };
+      const never = await createEvent(limited.api, user, { ...january5th, recurrence_pattern: { rrule: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30' } });
+      await createEvent(limited.api, other, { ...january5th, recurrence_pattern: { frequency: 'daily' } });
+      const january = (who: TestUser) => limited.api.get('/events/occurrences?start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z', { token: who.token });
+
+      const first = await january(user);
+      expect(first.body.unexpanded).toEqual([never]);
+      // The 50 ms left are spent on the rule, cut shorter.
+      const second = await january(user);
+      expect(second.body.unexpanded).toEqual([never]);
+      const refused = await january(user);
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ code: 'too_many_requests', message: expect.stringMatching(/^Too many milliseconds of recurrence expansion: send again in \d+ s$/) });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await limited.api.get('/events.ics', { token: user.token })).status).toBe(429);
+
+      const theirs = await january(other);
+      expect(theirs.status).toBe(200);
+      expect(theirs.body.items.length).toBeGreaterThan(0);
+      expect(theirs.body.unexpanded).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it.each([
     ['no window', ''],
     ['no end', 'start=2026-01-01T00:00:00Z'],

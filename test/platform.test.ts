@@ -122,6 +122,32 @@ describe('the running app', () => {
   });
 });
 
+describe("a user's request budget", () => {
+  it('refuses requests past it with 429 and Retry-After, before reading them, for that user alone, until it refills', async () => {
+    const limited = await startTestApp({ REQUEST_BURST: '3', REQUEST_RATE: '1' });
+    try {
+      const [eager, other] = await Promise.all([createUser(limited.api, 'eager'), createUser(limited.api, 'patient')]);
+      const statuses = [];
+      for (let n = 0; n < 3; n++) statuses.push((await limited.api.get('/events', { token: eager.token })).status);
+      expect(statuses).toEqual([200, 200, 200]);
+      // Refused before its body is read: an invalid one gets 429, not 422.
+      const refused = await limited.api.post('/events', { title: '' }, { token: eager.token });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.body).toEqual({ error: { code: 'too_many_requests', message: 'Too many requests: send again in 1 s', details: { retry_after_seconds: 1 } } });
+      // Requests without a valid token are not anyone's.
+      expect((await limited.api.get('/events', { token: 'forged' })).status).toBe(401);
+      expect((await limited.api.get('/events', { token: other.token })).status).toBe(200);
+
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await limited.api.get('/events', { token: eager.token })).status).toBe(200);
+      expect((await limited.api.get('/events', { token: eager.token })).status).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('an unreachable database', () => {
   it('answers 503 with Retry-After within seconds, and serves again once the database is back', async () => {
     const database = await createTestDatabase();

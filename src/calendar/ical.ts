@@ -1,7 +1,7 @@
 import { RRule } from 'rrule';
 import { tzlib_get_ical_block } from 'timezones-ical-library';
 import type { CalendarEvent } from '../db/entities';
-import { Expander } from '../events/occurrences';
+import type { Expander } from '../events/occurrences';
 import { ruleOptions, seriesPattern, type RecurrencePattern } from '../events/recurrence';
 import { wallClock, type WallClock } from '../events/zones';
 
@@ -20,15 +20,15 @@ interface ICalZone {
  * changes. A series in a time zone is written on
  * that zone's clock (`DTSTART;TZID=...`, with the zone's VTIMEZONE), so the program keeps it at
  * the same time of day across daylight-saving changes, as this server does; the rest in UTC.
- * `domain` makes each event's UID unique beyond this server.
+ * `domain` makes each event's UID unique beyond this server; `expander` tells which changed
+ * occurrences are occurrences.
  */
-export function toICalendar(events: CalendarEvent[], domain: string): string {
+export function toICalendar(events: CalendarEvent[], domain: string, expander: Expander): string {
   const zones = new Map<string, ICalZone | null>();
   const zoneOf = (name: string): ICalZone | null => {
     if (!zones.has(name)) zones.set(name, icalZone(name));
     return zones.get(name)!;
   };
-  const expander = new Expander();
   const vevents = events.flatMap((event) => vevent(event, domain, zoneOf, expander));
   // Two names of one zone (Asia/Calcutta, Asia/Kolkata) share its VTIMEZONE.
   const byTzid = new Map([...zones.values()].flatMap((zone) => (zone ? [[zone.tzid, zone.vtimezone] as const] : [])));

@@ -1,7 +1,5 @@
-import type { CalendarEvent } from '../db/entities';
 import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse } from '../http/schemas';
-import { toICalendar } from './ical';
 import { CalendarExportQuery, FeedParams, FeedResponse, ICalendarBody } from './schemas';
 import type { CalendarService } from './service';
 
@@ -22,7 +20,7 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
       responses: { 200: { description: 'The events', ...ICALENDAR } },
       async handler(ctx, { query, caller }) {
         ctx.attachment('events.ics');
-        sendCalendar(ctx, await calendar.export(caller.id, query));
+        sendCalendar(ctx, await calendar.export(caller.id, query, ctx.hostname));
       },
     }),
     defineRoute({
@@ -61,13 +59,13 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
       params: FeedParams,
       responses: { 200: { description: "The owner's events", ...ICALENDAR }, 404: errorResponse('No such feed, or it was replaced or ended') },
       async handler(ctx, { params }) {
-        sendCalendar(ctx, await calendar.feed(params.secret));
+        sendCalendar(ctx, await calendar.feed(params.secret, ctx.hostname));
       },
     }),
   ];
 }
 
-function sendCalendar(ctx: AppContext, events: CalendarEvent[]): void {
+function sendCalendar(ctx: AppContext, calendar: string): void {
   ctx.type = 'text/calendar; charset=utf-8';
-  ctx.body = toICalendar(events, ctx.hostname);
+  ctx.body = calendar;
 }

@@ -1,9 +1,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { hashOpaqueToken, newOpaqueToken } from '../auth/tokens';
-import { User, type CalendarEvent } from '../db/entities';
+import { User } from '../db/entities';
 import type { EventFiltersInput } from '../events/schemas';
 import type { EventsService } from '../events/service';
 import { NotFound } from '../http/errors';
+import { toICalendar } from './ical';
 
 /**
  * The caller's events for calendar programs: exported once, or fetched by the program on its own
@@ -17,8 +18,11 @@ export class CalendarService {
     private readonly events: EventsService,
   ) {}
 
-  async export(actorId: number, filters: EventFiltersInput): Promise<CalendarEvent[]> {
-    return (await this.events.all(actorId, filters)).map(({ event }) => event);
+  /** The caller's events that match the filters, as an iCalendar object; `domain` makes UIDs unique beyond this server. */
+  async export(actorId: number, filters: EventFiltersInput, domain: string): Promise<string> {
+    const expander = this.events.expanderFor(actorId);
+    const events = (await this.events.all(actorId, filters)).map(({ event }) => event);
+    return toICalendar(events, domain, expander);
   }
 
   /** A new secret for the user's feed address; the address before it stops working. */
@@ -33,9 +37,9 @@ export class CalendarService {
   }
 
   /** Every event of the feed's owner; NotFound for a secret that no active user holds. */
-  async feed(secret: string): Promise<CalendarEvent[]> {
+  async feed(secret: string, domain: string): Promise<string> {
     const owner = await this.orm.em.findOne(User, { calendarFeedHash: hashOpaqueToken(secret), isActive: true });
     if (!owner) throw new NotFound('No such calendar feed');
-    return this.export(owner.id, {});
+    return this.export(owner.id, {}, domain);
   }
 }

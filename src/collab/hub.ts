@@ -13,6 +13,7 @@ import type { DocumentStore } from '../documents/store';
 import type { CommittedChange } from '../events/feed';
 import { isUnreachable } from '../db/unreachable';
 import { AppError, Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../http/errors';
+import { TokenBucket, type Rate } from '../http/rate-limit';
 import type { Caller } from '../http/route';
 import { parse } from '../http/validation';
 import { hasRole, type Access } from '../permissions/access';
@@ -32,7 +33,6 @@ import {
 } from './protocol';
 import type { ClusterAdapter } from './adapter';
 import { encodeUpdate, EventWriter } from './broadcast';
-import { MessageBudget, type MessageRate } from './message-budget';
 import { PeerPresence } from './peer-presence';
 import { channelOf, Room, type CheckpointTiming, type CollabSocket, type Member } from './room';
 import { RoomLocks } from './room-locks';
@@ -61,7 +61,7 @@ export interface HubOptions extends CheckpointTiming {
    */
   presenceCheckMs: number;
   /** What each socket may send. */
-  messageRate: MessageRate;
+  messageRate: Rate;
 }
 
 /**
@@ -257,7 +257,7 @@ export class CollabHub {
   }
 
   private onConnection(socket: CollabSocket): void {
-    const budget = new MessageBudget(this.options.messageRate);
+    const budget = new TokenBucket(this.options.messageRate, 'messages');
     const handle = <S extends z.ZodType, R>(
       event: keyof ClientToServerEvents,
       schema: S,

@@ -1,6 +1,7 @@
 import vm from 'node:vm';
 import { RRule, type Options as RRuleOptions } from 'rrule';
 import { byPartsOf, fixedPeriodMs, ruleOptions, type ChangedOccurrence, type RecurrencePattern } from './recurrence';
+import type { TokenBucket } from '../http/rate-limit';
 import { wallClock, type WallClock } from './zones';
 
 export interface Occurrence {
@@ -39,12 +40,15 @@ const context = vm.createContext({ expand: () => undefined });
 const expandInContext = new vm.Script('expand()');
 
 /**
- * Expands events' rules within one request's budget. The event's own start is always the first
- * occurrence, and counts towards COUNT (RFC 5545). Each method returns null for an event whose
- * rule did not expand within the budget.
+ * Expands events' rules within one request's budget, and the time left to the user who asked (in
+ * milliseconds), which it spends. The event's own start is always the first occurrence, and
+ * counts towards COUNT (RFC 5545). Each method returns null for an event whose rule did not
+ * expand within the budget.
  */
 export class Expander {
   private readonly deadline = performance.now() + BUDGET_MS.request;
+
+  constructor(private readonly userTime?: TokenBucket) {}
 
   /** The first `limit` occurrences that overlap the window (start before its end, end after its start). */
   occurrencesIn(event: Recurrence, window: Window, limit: number): ExpandedOccurrence[] | null {
@@ -59,7 +63,8 @@ export class Expander {
   }
 
   private withinBudget<T>(expand: () => T): T | null {
-    const timeout = Math.min(BUDGET_MS.rule, Math.floor(this.deadline - performance.now()));
+    const started = performance.now();
+    const timeout = Math.floor(Math.min(BUDGET_MS.rule, this.deadline - started, this.userTime?.available ?? Infinity));
     if (timeout < 1) return null;
     let result: T | null = null;
     context.expand = () => {
@@ -72,6 +77,7 @@ export class Expander {
       throw err;
     } finally {
       context.expand = () => undefined;
+      this.userTime?.take(performance.now() - started);
     }
     return result;
   }

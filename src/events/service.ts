@@ -7,6 +7,7 @@ import { escapeLike } from '../db/like';
 import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
 import { NotFound, PreconditionFailed } from '../http/errors';
+import { RateLimiter, type Rate } from '../http/rate-limit';
 import { accessByKey, accessKey, accessStatement, assertAccess, authorize } from '../permissions/access';
 import type { EventFeed, VersionNotice } from './feed';
 import { lockEvent, lockStatement } from './lock';
@@ -57,11 +58,17 @@ export interface ChangeResult extends EventWithRole {
 }
 
 export class EventsService {
+  /** The time each user may spend expanding rules, in milliseconds. */
+  private readonly expansionTime: RateLimiter<number>;
+
   constructor(
     private readonly orm: MikroORM,
     private readonly documents: DocumentStore,
     private readonly feed: EventFeed,
-  ) {}
+    expansionRate: Rate,
+  ) {
+    this.expansionTime = new RateLimiter(expansionRate, 'milliseconds of recurrence expansion');
+  }
 
   private get em(): EntityManager {
     return this.orm.em;
@@ -115,7 +122,7 @@ export class EventsService {
    */
   async occurrences(actorId: number, query: OccurrencesInput): Promise<{ items: EventOccurrence[]; truncated: boolean; unexpanded: number[] }> {
     const window = { start: new Date(query.start), end: new Date(query.end) };
-    const expander = new Expander();
+    const expander = this.expanderFor(actorId);
     const items: EventOccurrence[] = [];
     const unexpanded: number[] = [];
     // Every series, as any may have occurrences early in the window; of the events that happen
@@ -129,6 +136,17 @@ export class EventsService {
     }
     items.sort((a, b) => a.start.getTime() - b.start.getTime() || a.event.id - b.event.id);
     return { items: items.slice(0, query.limit), truncated: items.length > query.limit, unexpanded: unexpanded.sort((a, b) => a - b) };
+  }
+
+  /**
+   * Expands rules for one request of the user's, on the time they have left: a rule that never
+   * matches takes the whole of a rule's budget each time it is asked for, and the user chooses
+   * the rules. TooManyRequests when none is left.
+   */
+  expanderFor(userId: number): Expander {
+    const time = this.expansionTime.bucketOf(userId);
+    time.ensureAvailable();
+    return new Expander(time);
   }
 
   /** A REST update or a rollback: the patch becomes an edit of the event's document. */

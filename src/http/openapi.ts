@@ -46,7 +46,10 @@ function operation(route: Route): ZodOpenApiOperationObject {
         : {}),
     };
   }
-  if (!route.public) responses['401'] ??= { description: 'Missing, invalid or expired access token', content: errorContent };
+  if (!route.public) {
+    responses['401'] ??= { description: 'Missing, invalid or expired access token', content: errorContent };
+    responses['429'] ??= { description: "Past the caller's request budget (REQUEST_BURST, REQUEST_RATE); Retry-After says when to send again", content: errorContent };
+  }
   if (route.params || route.query || route.body) {
     responses['422'] ??= { description: 'Invalid input; `details.fields` names each problem', content: errorContent };
   }

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import { z } from 'zod';
 import { BadRequest, Unauthorized, UnsupportedMediaType } from './errors';
+import type { RateLimiter } from './rate-limit';
 import { parse } from './validation';
 
 /** Who is calling: set by the auth guard from a valid access token. */
@@ -81,13 +82,18 @@ export function defineRoute<P extends AnyObject = Empty, Q extends AnyObject = E
   return spec as unknown as Route;
 }
 
-/** Adds each route to the router: auth guard, then input validation, then the handler. */
-export function mountRoutes(router: Router, routes: Route[], authenticate: Authenticate): void {
+/**
+ * Adds each route to the router: auth guard and the caller's request budget, then input
+ * validation, then the handler. Public routes have limits of their own where they need them
+ * (failed logins, registrations).
+ */
+export function mountRoutes(router: Router, routes: Route[], authenticate: Authenticate, requests: RateLimiter<number>): void {
   for (const route of routes) {
     const koaPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     const accepted = (route.bodyFormats ?? ['json']).map((format) => BODY_MEDIA_TYPES[format]);
     router[route.method](koaPath, async (ctx: AppContext) => {
       const caller = route.public ? undefined : await authenticate(bearerToken(ctx));
+      if (caller) requests.spend(caller.id);
       // Content-Length: 0 is no body at all, so it needs no content type.
       if (route.body && ctx.request.length !== 0 && ctx.request.is(accepted) === false) {
         throw new UnsupportedMediaType(`Send the body as ${accepted.join(' or ')}`);

@@ -27,8 +27,11 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Every test user registers from 127.0.0.1: the limit is tested on its own (auth.test.ts). */
-export const TEST_REGISTRATION_LIMIT = '100000';
+/**
+ * Every test user registers from 127.0.0.1, and some suites send one user's requests by the
+ * thousand: these limits are tested on their own (auth.test.ts, platform.test.ts).
+ */
+export const TEST_LIMITS = { REGISTRATION_LIMIT: '100000', REQUEST_BURST: '100000' };
 
 /**
  * Starts `node dist/src/server.js` as its own process and waits until it listens. With
@@ -37,7 +40,7 @@ export const TEST_REGISTRATION_LIMIT = '100000';
 export function startServerProcess(env: Record<string, string>, { processGroup = false } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', REGISTRATION_LIMIT: TEST_REGISTRATION_LIMIT, ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...TEST_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: processGroup,
   });

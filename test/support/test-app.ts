@@ -7,7 +7,7 @@ import { loadConfig, type AppConfig } from '../../src/config';
 import type { Database } from '../../src/db/database';
 import { start } from '../../src/server';
 import { Api } from './api';
-import { TEST_REGISTRATION_LIMIT } from './server-process';
+import { TEST_LIMITS } from './server-process';
 
 export interface TestApp {
   baseUrl: string;
@@ -69,7 +69,7 @@ export async function startTestApp(env: Record<string, string> = {}, { database,
     // TEST_LOG_LEVEL=debug shows the server's logs while debugging a test.
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_URL: databaseUrl,
-    REGISTRATION_LIMIT: TEST_REGISTRATION_LIMIT,
+    ...TEST_LIMITS,
     ...env,
   });
   const warnings: LogRecord[] = [];
