@@ -20,7 +20,7 @@ import { BadRequest, errorMiddleware, PayloadTooLarge } from './http/errors';
 import { demoClientMiddleware } from './http/demo-client';
 import { buildOpenApiDocument, docsMiddleware } from './http/openapi';
 import { RateLimiter } from './http/rate-limit';
-import { mountRoutes } from './http/route';
+import { BODY_MEDIA_TYPES, mountRoutes } from './http/route';
 import { permissionRoutes } from './permissions/routes';
 import { PermissionsService } from './permissions/service';
 import { versionRoutes } from './versions/routes';
@@ -105,12 +105,17 @@ export function createApp({ config, orm, logger }: AppDependencies, services = c
       json: true,
       urlencoded: true,
       multipart: false,
-      text: false,
+      // Text only as iCalendar, for imports.
+      text: true,
+      textTypes: [BODY_MEDIA_TYPES.calendar],
       jsonStrict: true,
       jsonLimit: config.bodyLimit,
       formLimit: config.bodyLimit,
-      onError(err) {
-        if ((err as { status?: number }).status === 413) throw new PayloadTooLarge(`The body is larger than ${config.bodyLimit}`);
+      textLimit: config.calendarBodyLimit,
+      onError(err, ctx) {
+        if ((err as { status?: number }).status === 413) {
+          throw new PayloadTooLarge(`The body is larger than ${ctx.is(BODY_MEDIA_TYPES.calendar) ? config.calendarBodyLimit : config.bodyLimit}`);
+        }
         throw new BadRequest('The body could not be parsed: send a JSON object (or a form where one is accepted)');
       },
     }),

@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   EXPANSION_RATE_MS: z.coerce.number().positive().default(200),
   EXPANSION_BURST_MS: z.coerce.number().int().min(1).default(2_000),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
+  CALENDAR_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 1mb').default('1mb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
   COLLAB_ADAPTER: z.enum(['postgres', 'redis', 'none']).optional(),
@@ -66,6 +67,8 @@ export interface AppConfig {
   /** Milliseconds of recurrence-rule expansion one user may spend at once, and each second after that. */
   expansionRate: Rate;
   bodyLimit: string;
+  /** The largest iCalendar file an import takes. */
+  calendarBodyLimit: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   collab: {
     /** How processes reach each other: PostgreSQL (default), Redis, or not at all (one process). */
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       requestRate: { burst: vars.REQUEST_BURST, perSecond: vars.REQUEST_RATE },
       expansionRate: { burst: vars.EXPANSION_BURST_MS, perSecond: vars.EXPANSION_RATE_MS },
       bodyLimit: vars.BODY_LIMIT,
+      calendarBodyLimit: vars.CALENDAR_BODY_LIMIT,
       logLevel: vars.LOG_LEVEL,
       collab: {
         adapter,

@@ -114,6 +114,204 @@ describe('iCalendar export', () => {
   });
 });
 
+describe('iCalendar import', () => {
+  const importing = (user: TestUser, ics: string, query = '') =>
+    app.api.post(`/events/import${query}`, undefined, { token: user.token, raw: ics, headers: { 'content-type': 'text/calendar' } });
+  const occurrencesOf = async (user: TestUser) => {
+    const listed = await app.api.get('/events/occurrences?start=2026-10-01T00:00:00Z&end=2027-01-01T00:00:00Z', { token: user.token });
+    return listed.body.items.map((item: { title: string; location: string | null; start_time: string; end_time: string }) => [item.title, item.location, item.start_time, item.end_time]);
+  };
+
+  it('reads back what the export writes: the same occurrences, series, zones, exclusions and changed occurrences', async () => {
+    const [from, to] = await Promise.all([createUser(app.api, 'import-from'), createUser(app.api, 'import-to')]);
+    await createEvent(app.api, from, {
+      title: 'Team sync',
+      location: 'Room 4',
+      start_time: '2026-10-12T07:00:00Z',
+      end_time: '2026-10-12T07:30:00Z',
+      is_recurring: true,
+      recurrence_pattern: {
+        frequency: 'weekly',
+        by_weekday: ['MO'],
+        count: 5,
+        time_zone: 'Europe/Berlin',
+        exdates: ['2026-10-19T07:00:00Z'],
+        overrides: [{ recurrence_id: '2026-11-02T08:00:00Z', start_time: '2026-11-03T13:00:00Z', end_time: '2026-11-03T14:00:00Z', title: 'Team planning', location: null }],
+      },
+    });
+    await createEvent(app.api, from, { title: 'Standup', start_time: '2026-10-24T08:00:00Z', end_time: '2026-10-24T08:15:00Z', is_recurring: true, recurrence_pattern: { rrule: 'FREQ=DAILY;UNTIL=20261028T000000Z' } });
+    await createEvent(app.api, from, { title: 'Review', description: 'Line one\nLine two; with, punctuation', start_time: '2026-10-27T15:00:00Z', end_time: '2026-10-27T16:00:00Z' });
+    const ics = (await app.api.get('/events.ics', { token: from.token })).body;
+
+    const imported = await importing(to, ics);
+    expect(imported.status).toBe(201);
+    expect(imported.body.skipped).toEqual([]);
+    expect(imported.body.items.map((event: { title: string; role: string; version: number }) => [event.title, event.role, event.version])).toEqual([
+      ['Team sync', 'owner', 1],
+      ['Standup', 'owner', 1],
+      ['Review', 'owner', 1],
+    ]);
+    const [series] = imported.body.items;
+    expect(series.recurrence_pattern).toMatchObject({ time_zone: 'Europe/Berlin', exdates: ['2026-10-19T07:00:00.000Z'] });
+    expect(imported.body.items[2].description).toBe('Line one\nLine two; with, punctuation');
+    expect(await occurrencesOf(to)).toEqual(await occurrencesOf(from));
+    const history = await app.api.get(`/events/${series.id}/history`, { token: to.token });
+    expect(history.body.map((version: { change_description: string }) => version.change_description)).toEqual(['Imported']);
+  });
+
+  it("reads other programs' files, and skips, saying why, what it cannot hold", async () => {
+    const user = await createUser(app.api, 'import-other');
+    const ics = [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//Another program//EN',
+      // Outlook names zones its own way, and defines them in the file.
+      'BEGIN:VTIMEZONE',
+      'TZID:W. Europe Standard Time',
+      'BEGIN:STANDARD',
+      'DTSTART:16011028T030000',
+      'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10',
+      'TZOFFSETFROM:+0200',
+      'TZOFFSETTO:+0100',
+      'END:STANDARD',
+      'BEGIN:DAYLIGHT',
+      'DTSTART:16010325T020000',
+      'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3',
+      'TZOFFSETFROM:+0100',
+      'TZOFFSETTO:+0200',
+      'END:DAYLIGHT',
+      'END:VTIMEZONE',
+      'BEGIN:VEVENT',
+      'UID:outlook-1',
+      'SUMMARY:Dentist',
+      'DTSTART;TZID=W. Europe Standard Time:20261020T100000',
+      'DTEND;TZID=W. Europe Standard Time:20261020T110000',
+      'END:VEVENT',
+      // Floating times, read on the clock the request names; an end by duration; no summary.
+      'BEGIN:VEVENT',
+      'UID:floating-1',
+      'DTSTART:20261021T090000',
+      'DURATION:PT45M',
+      'RRULE:FREQ=WEEKLY;COUNT=3',
+      'END:VEVENT',
+      // A series in New York, one occurrence cancelled and one changed.
+      'BEGIN:VEVENT',
+      'UID:series-1',
+      'SUMMARY:Call',
+      'DTSTART;TZID=America/New_York:20261026T090000',
+      'DTEND;TZID=America/New_York:20261026T093000',
+      'RRULE:FREQ=DAILY;COUNT=4',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:series-1',
+      'RECURRENCE-ID;TZID=America/New_York:20261027T090000',
+      'STATUS:CANCELLED',
+      'DTSTART;TZID=America/New_York:20261027T090000',
+      'DTEND;TZID=America/New_York:20261027T093000',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:series-1',
+      'RECURRENCE-ID;TZID=America/New_York:20261028T090000',
+      'SUMMARY:Long call',
+      'DTSTART;TZID=America/New_York:20261028T090000',
+      'DTEND;TZID=America/New_York:20261028T110000',
+      'END:VEVENT',
+      // What this server does not hold.
+      'BEGIN:VEVENT',
+      'UID:all-day',
+      'SUMMARY:Holiday',
+      'DTSTART;VALUE=DATE:20261026',
+      'DTEND;VALUE=DATE:20261027',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:rdate',
+      'SUMMARY:Odd days',
+      'DTSTART:20261026T120000Z',
+      'DTEND:20261026T130000Z',
+      'RDATE:20261029T120000Z',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:outlook-series',
+      'SUMMARY:Weekly in Outlook',
+      'DTSTART;TZID=W. Europe Standard Time:20261020T100000',
+      'DTEND;TZID=W. Europe Standard Time:20261020T110000',
+      'RRULE:FREQ=WEEKLY',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:orphan',
+      'RECURRENCE-ID:20261101T100000Z',
+      'SUMMARY:Moved',
+      'DTSTART:20261101T120000Z',
+      'DTEND:20261101T130000Z',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:backwards',
+      'SUMMARY:Backwards',
+      'DTSTART:20261026T120000Z',
+      'DTEND:20261026T110000Z',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:outlook-1',
+      'SUMMARY:Dentist again',
+      'DTSTART:20261026T120000Z',
+      'DTEND:20261026T130000Z',
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n');
+    const imported = await importing(user, ics, '?time_zone=Europe/Berlin');
+    expect(imported.status).toBe(201);
+    expect(imported.body.items.map((event: { title: string }) => event.title)).toEqual(['Dentist', '(No title)', 'Call']);
+    const [dentist, floating, call] = imported.body.items;
+    // 10:00 in Berlin summer time.
+    expect([dentist.start_time, dentist.end_time]).toEqual(['2026-10-20T08:00:00.000Z', '2026-10-20T09:00:00.000Z']);
+    expect(floating).toMatchObject({ start_time: '2026-10-21T07:00:00.000Z', end_time: '2026-10-21T07:45:00.000Z', recurrence_pattern: { rrule: 'FREQ=WEEKLY;COUNT=3', time_zone: 'Europe/Berlin' } });
+    expect(call.recurrence_pattern).toEqual({
+      rrule: 'FREQ=DAILY;COUNT=4',
+      time_zone: 'America/New_York',
+      exdates: ['2026-10-27T13:00:00.000Z'],
+      overrides: [{ recurrence_id: '2026-10-28T13:00:00.000Z', start_time: '2026-10-28T13:00:00.000Z', end_time: '2026-10-28T15:00:00.000Z', title: 'Long call' }],
+    });
+    expect(imported.body.skipped).toEqual([
+      { uid: 'all-day', title: 'Holiday', reason: 'is an all-day event, which this server does not hold' },
+      { uid: 'rdate', title: 'Odd days', reason: 'has RDATE occurrences, which this server does not hold' },
+      { uid: 'outlook-series', title: 'Weekly in Outlook', reason: expect.stringContaining('"W. Europe Standard Time", which is not an IANA time zone') },
+      { uid: 'backwards', title: 'Backwards', reason: 'end_time must be after start_time' },
+      { uid: 'outlook-1', title: 'Dentist again', reason: 'repeats the UID of an event before it' },
+      { uid: 'orphan', title: 'Moved', reason: 'changes an occurrence of a series that is not in the file' },
+    ]);
+    // Floating 09:00 in Berlin stays 09:00 there when the clocks go back on 25 October.
+    expect((await occurrencesOf(user)).filter(([title]: string[]) => title !== 'Dentist')).toEqual([
+      ['(No title)', null, '2026-10-21T07:00:00.000Z', '2026-10-21T07:45:00.000Z'],
+      ['Call', null, '2026-10-26T13:00:00.000Z', '2026-10-26T13:30:00.000Z'],
+      ['(No title)', null, '2026-10-28T08:00:00.000Z', '2026-10-28T08:45:00.000Z'],
+      ['Long call', null, '2026-10-28T13:00:00.000Z', '2026-10-28T15:00:00.000Z'],
+      ['Call', null, '2026-10-29T13:00:00.000Z', '2026-10-29T13:30:00.000Z'],
+      ['(No title)', null, '2026-11-04T08:00:00.000Z', '2026-11-04T08:45:00.000Z'],
+    ]);
+  });
+
+  it('refuses what is not an iCalendar object, too many events, other media types and strangers', async () => {
+    const user = await createUser(app.api, 'import-refused');
+    const notCalendar = await importing(user, 'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann\r\nEND:VCARD\r\n');
+    expect(notCalendar.status).toBe(400);
+    expect(notCalendar.body.error.code).toBe('bad_request');
+    expect((await importing(user, 'hello')).status).toBe(400);
+    expect((await importing(user, '')).status).toBe(422);
+    const many = ['BEGIN:VCALENDAR', ...Array.from({ length: 1001 }, (_, n) => `BEGIN:VEVENT\r\nUID:${n}\r\nDTSTART:20261026T120000Z\r\nDTEND:20261026T130000Z\r\nEND:VEVENT`), 'END:VCALENDAR'].join('\r\n');
+    const tooMany = await importing(user, many);
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.error.details.fields).toEqual([{ path: 'body', message: 'holds 1001 events, more than 1000: import it in parts' }]);
+    expect((await app.api.post('/events/import', { events: [] }, { token: user.token })).status).toBe(415);
+    expect((await importing(user, 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', '?time_zone=Mars/Olympus')).status).toBe(422);
+    expect((await app.api.post('/events/import', undefined, { raw: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', headers: { 'content-type': 'text/calendar' } })).status).toBe(401);
+    const empty = await importing(user, 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n');
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ items: [], skipped: [] });
+    expect((await app.api.get('/events', { token: user.token })).body.total).toBe(0);
+  });
+});
+
 describe('calendar feed', () => {
   const feedOf = async (user: TestUser): Promise<string> => {
     const made = await app.api.post('/calendar-feed', undefined, { token: user.token });

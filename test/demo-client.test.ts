@@ -179,7 +179,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     }
   }, 60_000);
 
-  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be renamed or skipped; the calendar downloads, or is subscribed to", async () => {
+  it("lists what comes up in the next 7 days: a weekly event once, from its rule, on the browser's clock; one time can be renamed or skipped; the calendar downloads and imports, or is subscribed to", async () => {
     const page = await openPage(app.baseUrl, 'America/New_York');
     const erin = await createUser(app.api, 'erin');
     await logIn(page, erin);
@@ -224,6 +224,15 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     expect(ics).toMatch(/^BEGIN:VCALENDAR\r\n/);
     expect(ics).toContain('SUMMARY:Weekly sync\r\n');
     expect(ics).toMatch(/\r\nEXDATE;TZID=America\/New_York:\d{8}T\d{6}\r\n/);
+
+    // Imported again, it makes a second event of the same series.
+    await page.setInputFiles('#import-file', (await download.path())!);
+    await page.waitForSelector('#status:text("Imported 1 event from")');
+    await page.waitForFunction(() => document.querySelectorAll('#event-list li').length === 2);
+    const [original, copy] = (await app.api.get('/events', { token: erin.token })).body.items;
+    expect(copy).toMatchObject({ title: original.title, start_time: original.start_time, end_time: original.end_time });
+    // The change of the skipped time is not written: it changes no occurrence.
+    expect(copy.recurrence_pattern).toEqual({ rrule: 'FREQ=WEEKLY', time_zone: 'America/New_York', exdates: original.recurrence_pattern.exdates });
 
     // A subscription address, which a calendar program fetches without a token.
     await page.click('#subscribe');

@@ -74,6 +74,39 @@ describe('create and read', () => {
     expect(rrule.body.recurrence_pattern).toEqual({ rrule: 'FREQ=MONTHLY;BYMONTHDAY=1,15;INTERVAL=2' });
   });
 
+  it('creates several events at once, each with its version 1, or none of them', async () => {
+    const user = await createUser(app.api, 'batch');
+    const created = await app.api.post(
+      '/events/batch',
+      { events: [sampleEvent({ title: 'First' }), sampleEvent({ title: 'Second', is_recurring: true, recurrence_pattern: { frequency: 'daily', count: 2 } })] },
+      { token: user.token },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.items.map((event: { title: string; version: number; role: string }) => [event.title, event.version, event.role])).toEqual([
+      ['First', 1, 'owner'],
+      ['Second', 1, 'owner'],
+    ]);
+    const [, second] = created.body.items;
+    const history = await app.api.get(`/events/${second.id}/history`, { token: user.token });
+    expect(history.body.map((version: { change_description: string }) => version.change_description)).toEqual(['Created']);
+
+    // One bad event, by a field's rule or by a rule between fields, and none is created.
+    const refused = await app.api.post(
+      '/events/batch',
+      { events: [sampleEvent({ title: 'Never' }), sampleEvent({ title: '' }), sampleEvent({ start_time: '2026-06-02T10:00:00Z', end_time: '2026-06-02T09:00:00Z' })] },
+      { token: user.token },
+    );
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.details.fields.map((field: { path: string }) => field.path)).toEqual(['body.events.1.title']);
+    const crossField = await app.api.post('/events/batch', { events: [sampleEvent({ title: 'Never' }), sampleEvent({ start_time: '2026-06-02T10:00:00Z', end_time: '2026-06-02T09:00:00Z' })] }, { token: user.token });
+    expect(crossField.status).toBe(422);
+    expect(crossField.body.error.details.fields.map((field: { path: string }) => field.path)).toEqual(['body.events.1.end_time']);
+    const tooMany = await app.api.post('/events/batch', { events: Array.from({ length: 101 }, () => sampleEvent()) }, { token: user.token });
+    expect(tooMany.status).toBe(422);
+    expect((await app.api.post('/events/batch', { events: [] }, { token: user.token })).status).toBe(422);
+    expect((await app.api.get('/events', { token: user.token })).body.total).toBe(2);
+  });
+
   it('is also served under /api, the original prefix', async () => {
     const id = await createEvent(app.api, owner);
     const response = await fetch(`${app.baseUrl}/api/events/${id}`, { headers: { authorization: `Bearer ${owner.token}` } });

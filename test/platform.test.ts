@@ -53,6 +53,8 @@ describe('the running app', () => {
         'POST /api/v1/auth/logout',
         'GET /api/v1/auth/me',
         'POST /api/v1/events',
+        'POST /api/v1/events/batch',
+        'POST /api/v1/events/import',
         'GET /api/v1/events',
         'GET /api/v1/events/occurrences',
         'GET /api/v1/events.ics',
@@ -77,6 +79,8 @@ describe('the running app', () => {
     expect(createEvent.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreateEventRequest' });
     expect(document.components.schemas.CreateEventRequest.required).toEqual(['title', 'start_time', 'end_time']);
     expect(createEvent.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(document.paths['/api/v1/events/import'].post.requestBody.content)).toEqual(['text/calendar']);
+    expect(document.paths['/api/v1/events'].get.responses['429']).toBeDefined();
     expect(Object.keys(document.paths['/api/v1/auth/login'].post.requestBody.content)).toEqual([
       'application/json',
       'application/x-www-form-urlencoded',

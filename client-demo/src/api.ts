@@ -24,6 +24,16 @@ export class ApiError extends Error {
 
 const STORAGE_KEY = 'neofi-demo-session';
 
+/** A request body and its media type. */
+interface Body {
+  type: string;
+  text: string;
+}
+
+function json(value: unknown): Body | undefined {
+  return value === undefined ? undefined : { type: 'application/json', text: JSON.stringify(value) };
+}
+
 export class Api {
   private tokens: Tokens | null = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
   /** The refresh under way: a refresh token works once, and a second use would end the session. */
@@ -38,18 +48,18 @@ export class Api {
   }
 
   async register(email: string, username: string, password: string): Promise<void> {
-    await this.request('POST', '/auth/register', { email, username, password }, false);
+    await this.request('POST', '/auth/register', json({ email, username, password }), false);
     await this.login(username, password);
   }
 
   async login(username: string, password: string): Promise<void> {
-    this.keep(await this.request<Tokens>('POST', '/auth/login', { username, password }, false));
+    this.keep(await this.request<Tokens>('POST', '/auth/login', json({ username, password }), false));
   }
 
   async logout(): Promise<void> {
     const refresh = this.tokens?.refresh_token;
     try {
-      if (refresh) await this.request('POST', '/auth/logout', { refresh_token: refresh });
+      if (refresh) await this.request('POST', '/auth/logout', json({ refresh_token: refresh }));
     } finally {
       this.keep(null);
     }
@@ -66,7 +76,7 @@ export class Api {
   private async swapTokens(): Promise<void> {
     if (!this.tokens) throw new ApiError(401, 'unauthorized', 'Log in first');
     try {
-      this.keep(await this.request<Tokens>('POST', '/auth/refresh', { refresh_token: this.tokens.refresh_token }, false));
+      this.keep(await this.request<Tokens>('POST', '/auth/refresh', json({ refresh_token: this.tokens.refresh_token }), false));
     } catch (err) {
       this.keep(null);
       throw err;
@@ -78,21 +88,26 @@ export class Api {
   }
 
   post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+    return this.request<T>('POST', path, json(body));
+  }
+
+  /** Sends an iCalendar file as it is. */
+  postCalendar<T>(path: string, calendar: string): Promise<T> {
+    return this.request<T>('POST', path, { type: 'text/calendar', text: calendar });
   }
 
   put<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PUT', path, body);
+    return this.request<T>('PUT', path, json(body));
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, authorized = true, retried = false): Promise<T> {
+  private async request<T>(method: string, path: string, body?: Body, authorized = true, retried = false): Promise<T> {
     const response = await fetch(`/api/v1${path}`, {
       method,
       headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body ? { 'content-type': body.type } : {}),
         ...(authorized ? { authorization: `Bearer ${this.accessToken}` } : {}),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body?.text,
     });
     if (response.status === 401 && authorized && !retried && this.tokens) {
       await this.refresh();

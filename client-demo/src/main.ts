@@ -217,6 +217,17 @@ async function showFeedAddress(): Promise<void> {
   $<HTMLInputElement>('#feed-url').select();
 }
 
+/** Makes the events of a calendar file the user's, and says what was left out. */
+async function importCalendar(input: HTMLInputElement): Promise<void> {
+  const file = input.files?.[0];
+  if (!file) return;
+  input.value = '';
+  const { items, skipped } = await api.postCalendar<{ items: unknown[]; skipped: { title: string | null; reason: string }[] }>('/events/import', await file.text());
+  const left = skipped.map((event) => `${event.title ?? 'an event'} (${event.reason})`).join('; ');
+  status(`Imported ${items.length} event${items.length === 1 ? '' : 's'} from ${file.name}${left ? `; skipped ${left}` : ''}`);
+  await listEvents();
+}
+
 /** A list entry that opens the event. */
 function eventItem(id: number, title: string, detail: string): HTMLLIElement {
   const item = document.createElement('li');
@@ -437,6 +448,7 @@ $('#close-event').addEventListener('click', () => closeEvent());
 
 $('#export').addEventListener('click', () => downloadCalendar().catch(failed));
 $('#subscribe').addEventListener('click', () => showFeedAddress().catch(failed));
+$<HTMLInputElement>('#import-file').addEventListener('change', (event) => importCalendar(event.target as HTMLInputElement).catch(failed));
 
 $('#logout').addEventListener('click', () => {
   api.logout().catch(failed).finally(leaveSession);

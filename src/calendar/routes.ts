@@ -1,6 +1,8 @@
 import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse } from '../http/schemas';
-import { CalendarExportQuery, FeedParams, FeedResponse, ICalendarBody } from './schemas';
+import { presentEvent } from '../events/schemas';
+import { MAX_IMPORTED_EVENTS } from './import';
+import { CalendarExportQuery, FeedParams, FeedResponse, ICalendarBody, ImportQuery, ImportResult } from './schemas';
 import type { CalendarService } from './service';
 
 const TAG = 'calendar';
@@ -21,6 +23,30 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
       async handler(ctx, { query, caller }) {
         ctx.attachment('events.ics');
         sendCalendar(ctx, await calendar.export(caller.id, query, ctx.hostname));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/events/import',
+      tag: TAG,
+      summary: 'Import the events of an iCalendar file',
+      description:
+        `Each VEVENT of the file (at most ${MAX_IMPORTED_EVENTS}) becomes an event of the caller's, with version 1 "Imported", in one transaction. ` +
+        'A series keeps its RRULE, EXDATEs and IANA time zone, and the VEVENTs that change or cancel one of its occurrences (RECURRENCE-ID) become its overrides and exdates. ' +
+        'What this server cannot hold (all-day events, RDATE, a series in a zone that is not IANA\'s, an event that breaks a rule of POST /events) is skipped, and `skipped` says why. ' +
+        'Each import makes new events: importing a file twice makes them twice.',
+      query: ImportQuery,
+      body: ICalendarBody,
+      bodyFormats: ['calendar'],
+      responses: {
+        201: { description: 'The events made, and those skipped', schema: ImportResult },
+        200: { description: 'No event could be imported: `skipped` says why', schema: ImportResult },
+        400: errorResponse('The body is not an iCalendar object'),
+      },
+      async handler(ctx, { query, body, caller }) {
+        const { created, skipped } = await calendar.import(caller.id, body, query.time_zone);
+        ctx.status = created.length ? 201 : 200;
+        ctx.body = { items: created.map(({ event, role }) => presentEvent(event, role)), skipped };
       },
     }),
     defineRoute({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { EventFilters } from '../events/schemas';
+import { TimeZone } from '../events/recurrence';
+import { EventFilters, EventResponse } from '../events/schemas';
 
 /** The export takes the list's filters without paging: every event that matches. */
 export const CalendarExportQuery = EventFilters;
@@ -17,4 +18,25 @@ export const FeedResponse = z
   })
   .meta({ id: 'CalendarFeed' });
 
-export const ICalendarBody = z.string().meta({ description: 'An RFC 5545 iCalendar object', example: 'BEGIN:VCALENDAR\r\n...' });
+export const ICalendarBody = z.string().min(1, 'must be an iCalendar object').meta({ description: 'An RFC 5545 iCalendar object', example: 'BEGIN:VCALENDAR\r\n...' });
+
+export const ImportQuery = z.object({
+  time_zone: TimeZone.default('UTC').meta({
+    description: "The IANA zone whose clock the file's floating times (those with no zone) are read on; a series in floating time keeps that zone's clock. UTC when absent.",
+  }),
+});
+
+export const ImportResult = z
+  .object({
+    items: z.array(EventResponse).meta({ description: 'The events made, in the order of the file' }),
+    skipped: z
+      .array(
+        z.object({
+          uid: z.string().nullable(),
+          title: z.string().nullable(),
+          reason: z.string(),
+        }),
+      )
+      .meta({ description: 'The events of the file that were not imported, and why' }),
+  })
+  .meta({ id: 'CalendarImport' });

@@ -2,9 +2,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { hashOpaqueToken, newOpaqueToken } from '../auth/tokens';
 import { User } from '../db/entities';
 import type { EventFiltersInput } from '../events/schemas';
-import type { EventsService } from '../events/service';
+import type { EventsService, EventWithRole } from '../events/service';
 import { NotFound } from '../http/errors';
 import { toICalendar } from './ical';
+import { readCalendar, type SkippedEvent } from './import';
 
 /**
  * The caller's events for calendar programs: exported once, or fetched by the program on its own
@@ -23,6 +24,13 @@ export class CalendarService {
     const expander = this.events.expanderFor(actorId);
     const events = (await this.events.all(actorId, filters)).map(({ event }) => event);
     return toICalendar(events, domain, expander);
+  }
+
+  /** The events of an iCalendar object, made the caller's in one transaction; those it cannot hold are skipped. */
+  async import(actorId: number, calendar: string, floatingZone: string): Promise<{ created: EventWithRole[]; skipped: SkippedEvent[] }> {
+    const { events, skipped } = readCalendar(calendar, floatingZone);
+    const created = events.length ? await this.events.createMany(actorId, events, { description: 'Imported' }) : [];
+    return { created, skipped };
   }
 
   /** A new secret for the user's feed address; the address before it stops working. */

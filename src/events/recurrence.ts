@@ -17,7 +17,7 @@ const spelledOnce = (normalise: (text: string) => string | null, message: string
   return normalised;
 };
 
-const TimeZone = z
+export const TimeZone = z
   .string()
   .max(64)
   .transform(spelledOnce(canonicalTimeZone, 'must be an IANA time zone, e.g. Europe/London'))

@@ -3,7 +3,10 @@ import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse, EventIdParams } from '../http/schemas';
 import {
   CreateEventBody,
+  CreateEventsBody,
+  EventList,
   EventPage,
+  MAX_BATCH,
   EventResponse,
   ListEventsQuery,
   OccurrenceList,
@@ -29,6 +32,20 @@ export function eventRoutes(events: EventsService): Route[] {
       responses: { 201: { description: 'The new event', schema: EventResponse, headers: ETAG_HEADER } },
       async handler(ctx, { body, caller }) {
         sendEvent(ctx, await events.create(caller.id, body), 201);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/events/batch',
+      tag: TAG,
+      summary: 'Create several events at once',
+      description: `Up to ${MAX_BATCH} events, each as POST /events creates it, in one transaction: all of them, or none and a 422 naming each problem under \`body.events.<index>\`.`,
+      body: CreateEventsBody,
+      responses: { 201: { description: 'The new events, in the order given', schema: EventList } },
+      async handler(ctx, { body, caller }) {
+        const created = await events.createMany(caller.id, body.events, { batch: true });
+        ctx.status = 201;
+        ctx.body = { items: created.map(({ event, role }) => presentEvent(event, role)) };
       },
     }),
     defineRoute({

@@ -20,6 +20,15 @@ export const CreateEventBody = z
   })
   .meta({ id: 'CreateEventRequest' });
 
+/** The most events one batch creates. */
+export const MAX_BATCH = 100;
+
+export const CreateEventsBody = z
+  .strictObject({
+    events: z.array(CreateEventBody).min(1).max(MAX_BATCH, `must hold at most ${MAX_BATCH} events`),
+  })
+  .meta({ id: 'CreateEventsRequest' });
+
 export const UpdateEventBody = z
   .strictObject({
     title: Title.optional(),
@@ -118,7 +127,10 @@ export const EventResponse = z
 
 export const EventPage = pageOf(EventResponse).meta({ id: 'EventPage' });
 
+export const EventList = z.object({ items: z.array(EventResponse) }).meta({ id: 'EventList' });
+
 export type CreateEventInput = z.output<typeof CreateEventBody>;
+export type CreateEventsInput = z.output<typeof CreateEventsBody>;
 export type UpdateEventInput = z.output<typeof UpdateEventBody>;
 export type ListEventsInput = z.output<typeof ListEventsQuery>;
 export type EventFiltersInput = z.output<typeof EventFilters>;

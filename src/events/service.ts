@@ -76,20 +76,35 @@ export class EventsService {
 
   /** A new event, its owner permission, its document and version 1, all or nothing. */
   async create(actorId: number, input: CreateEventInput): Promise<EventWithRole> {
-    const state: EventSnapshot = { ...input };
-    assertValidEvent(state);
+    const [created] = await this.createMany(actorId, [input]);
+    return created;
+  }
+
+  /**
+   * New events, each as `create` makes it, in one transaction: all or none. A batch request's
+   * problems are reported under `body.events.<index>`.
+   */
+  async createMany(actorId: number, inputs: CreateEventInput[], { batch = false, description = 'Created' } = {}): Promise<EventWithRole[]> {
+    const states: EventSnapshot[] = inputs.map((input) => ({ ...input }));
+    states.forEach((state, index) => assertValidEvent(state, batch ? `body.events.${index}` : 'body'));
     return this.em.transactional(async (tx) => {
       const owner = tx.getReference(User, actorId);
-      const event = new CalendarEvent();
-      event.owner = owner;
-      applySnapshot(event, state);
-      tx.persist(event);
-      tx.create(EventPermission, { event, user: owner, role: 'owner' });
-      tx.create(EventDocument, { event, state: Buffer.from(Y.encodeStateAsUpdate(createDocument(state))) });
+      const events = states.map((state) => {
+        const event = new CalendarEvent();
+        event.owner = owner;
+        applySnapshot(event, state);
+        tx.persist(event);
+        tx.create(EventPermission, { event, user: owner, role: 'owner' });
+        tx.create(EventDocument, { event, state: Buffer.from(Y.encodeStateAsUpdate(createDocument(state))) });
+        return event;
+      });
       await tx.flush();
-      const changes = changedFields(null, state).map((change) => ({ ...change, authorId: actorId }));
-      await recordVersion(tx, { eventId: event.id, versionNumber: event.version, snapshot: state, authorId: actorId, changes, description: 'Created' });
-      return { event, role: 'owner' as const };
+      for (const [index, event] of events.entries()) {
+        const snapshot = states[index];
+        const changes = changedFields(null, snapshot).map((change) => ({ ...change, authorId: actorId }));
+        await recordVersion(tx, { eventId: event.id, versionNumber: event.version, snapshot, authorId: actorId, changes, description });
+      }
+      return events.map((event) => ({ event, role: 'owner' as const }));
     });
   }
 

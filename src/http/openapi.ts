@@ -4,7 +4,7 @@ import type { Middleware } from 'koa';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import { z } from 'zod';
 import { ErrorResponse } from './schemas';
-import type { Route } from './route';
+import { BODY_MEDIA_TYPES, type Route } from './route';
 
 // absolute-path.js, not the package's main: that would load the whole Swagger UI bundle into memory.
 const SWAGGER_UI_DIR = (require('swagger-ui-dist/absolute-path.js') as () => string)();
@@ -60,7 +60,6 @@ function operation(route: Route): ZodOpenApiOperationObject {
   };
 
   const formats = route.bodyFormats ?? ['json'];
-  const mediaTypes = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
   const headers = Object.entries(route.requestHeaders ?? {});
   return {
     tags: [route.tag],
@@ -75,7 +74,7 @@ function operation(route: Route): ZodOpenApiOperationObject {
         : {}),
     },
     ...(route.body
-      ? { requestBody: { required: true, content: Object.fromEntries(formats.map((format) => [mediaTypes[format], { schema: route.body! }])) } }
+      ? { requestBody: { required: true, content: Object.fromEntries(formats.map((format) => [BODY_MEDIA_TYPES[format], { schema: route.body! }])) } }
       : {}),
     responses,
   };

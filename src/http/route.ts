@@ -28,7 +28,7 @@ export interface ResponseSpec {
 }
 
 /** Media types a body may come in; `form` is the OAuth2 password form. */
-const BODY_MEDIA_TYPES = { json: 'application/json', form: 'application/x-www-form-urlencoded' } as const;
+export const BODY_MEDIA_TYPES = { json: 'application/json', form: 'application/x-www-form-urlencoded', calendar: 'text/calendar' } as const;
 type BodyFormat = keyof typeof BODY_MEDIA_TYPES;
 
 type AnyObject = z.ZodType<Record<string, unknown>>;
