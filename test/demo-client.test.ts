@@ -234,9 +234,10 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     // The change of the skipped time is not written: it changes no occurrence.
     expect(copy.recurrence_pattern).toEqual({ rrule: 'FREQ=WEEKLY', time_zone: 'America/New_York', exdates: original.recurrence_pattern.exdates });
 
-    // A subscription address, which a calendar program fetches without a token.
+    // A subscription address, which a calendar program fetches without a token; none is shown before.
+    expect(await page.isVisible('#feed')).toBe(false);
     await page.click('#subscribe');
-    await page.waitForSelector('#feed:not([hidden])');
+    await page.waitForSelector('#feed', { state: 'visible' });
     const feed = await fetch(await page.inputValue('#feed-url'));
     expect(feed.status).toBe(200);
     expect(await feed.text()).toContain('SUMMARY:Weekly sync\r\n');
