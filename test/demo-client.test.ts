@@ -228,7 +228,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     // Imported again, it makes a second event of the same series.
     await page.setInputFiles('#import-file', (await download.path())!);
     await page.waitForSelector('#status:text("Imported 1 event from")');
-    await page.waitForFunction(() => document.querySelectorAll('#event-list li').length === 2);
+    await page.waitForFunction("document.querySelectorAll('#event-list li').length === 2");
     const [original, copy] = (await app.api.get('/events', { token: erin.token })).body.items;
     expect(copy).toMatchObject({ title: original.title, start_time: original.start_time, end_time: original.end_time });
     // The change of the skipped time is not written: it changes no occurrence.
