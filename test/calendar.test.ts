@@ -295,6 +295,16 @@ describe('iCalendar import', () => {
     expect((await app.api.post('/events/import', { events: [] }, { token: user.token })).status).toBe(415);
     expect((await importing(user, 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', '?time_zone=Mars/Olympus')).status).toBe(422);
     expect((await app.api.post('/events/import', undefined, { raw: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', headers: { 'content-type': 'text/calendar' } })).status).toBe(401);
+    // A value ical.js cannot read costs its event, not the file.
+    const malformed = await importing(
+      user,
+      ['BEGIN:VCALENDAR', 'BEGIN:VEVENT', 'UID:bad', 'SUMMARY:Bad', 'DTSTART:garbage', 'DTEND:20261026T130000Z', 'END:VEVENT', 'BEGIN:VEVENT', 'UID:good', 'SUMMARY:Good', 'DTSTART:20261026T120000Z', 'DTEND:20261026T130000Z', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n'),
+    );
+    expect(malformed.status).toBe(201);
+    expect(malformed.body.items.map((event: { title: string }) => event.title)).toEqual(['Good']);
+    expect(malformed.body.skipped).toEqual([{ uid: 'bad', title: 'Bad', reason: expect.stringMatching(/^could not be read: /) }]);
+    await app.api.delete(`/events/${malformed.body.items[0].id}`, { token: user.token });
+
     const empty = await importing(user, 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n');
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({ items: [], skipped: [] });

@@ -70,7 +70,8 @@ export function readCalendar(source: string, floatingZone: string): ReadCalendar
     } catch (err) {
       if (err instanceof Unsupported) skip(err.message);
       else if (err instanceof ValidationFailed) skip(err.issues.map((issue) => `${issue.path.replace(/^body\.?/, '') || 'event'} ${issue.message}`).join('; '));
-      else throw err;
+      // ical.js reads a value when it is asked for, and throws on a malformed one.
+      else skip(`could not be read: ${(err as Error).message}`);
     }
     changesByUid.delete(uid ?? '');
   }

@@ -48,7 +48,7 @@ const expandInContext = new vm.Script('expand()');
 export class Expander {
   private readonly deadline = performance.now() + BUDGET_MS.request;
 
-  constructor(private readonly userTime?: TokenBucket) {}
+  constructor(private readonly userTime: TokenBucket) {}
 
   /** The first `limit` occurrences that overlap the window (start before its end, end after its start). */
   occurrencesIn(event: Recurrence, window: Window, limit: number): ExpandedOccurrence[] | null {
@@ -64,7 +64,7 @@ export class Expander {
 
   private withinBudget<T>(expand: () => T): T | null {
     const started = performance.now();
-    const timeout = Math.floor(Math.min(BUDGET_MS.rule, this.deadline - started, this.userTime?.available ?? Infinity));
+    const timeout = Math.floor(Math.min(BUDGET_MS.rule, this.deadline - started, this.userTime.available));
     if (timeout < 1) return null;
     let result: T | null = null;
     context.expand = () => {
@@ -77,7 +77,7 @@ export class Expander {
       throw err;
     } finally {
       context.expand = () => undefined;
-      this.userTime?.take(performance.now() - started);
+      this.userTime.take(performance.now() - started);
     }
     return result;
   }
