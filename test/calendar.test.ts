@@ -147,6 +147,35 @@ describe('iCalendar import', () => {
     expect(await occurrencesOf(to)).toEqual(await occurrencesOf(from));
     const history = await app.api.get(`/events/${series.id}/history`, { token: to.token });
     expect(history.body.map((version: { change_description: string }) => version.change_description)).toEqual(['Imported']);
+
+    // The events keep their UIDs: exported again, they are the same events to a calendar program.
+    const uids = (ics: string) => vevents(ics).map((event) => event.uid);
+    expect(uids((await app.api.get('/events.ics', { token: to.token })).body)).toEqual(uids(ics));
+    // The same file again makes nothing twice, for the importer or for the exporter.
+    for (const user of [to, from]) {
+      const again = await importing(user, ics);
+      expect(again.status).toBe(200);
+      expect(again.body.items).toEqual([]);
+      expect(again.body.skipped.map(({ reason }: { reason: string }) => reason)).toEqual([
+        expect.stringMatching(/^already here, as event \d+$/),
+        expect.stringMatching(/^already here, as event \d+$/),
+        expect.stringMatching(/^already here, as event \d+$/),
+      ]);
+      expect((await app.api.get('/events', { token: user.token })).body.total).toBe(3);
+    }
+    // Another server's UID of the same form is not one of this server's events.
+    const stranger = await createUser(app.api, 'import-stranger');
+    const elsewhere = await importing(stranger, ics.replace(/UID:event-(\d+)@127\.0\.0\.1/g, 'UID:event-$1@example.com'));
+    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.body.items).toHaveLength(3);
+  });
+
+  it('makes the events of one file once when it is imported twice at the same time', async () => {
+    const user = await createUser(app.api, 'import-twice');
+    const ics = ['BEGIN:VCALENDAR', ...[1, 2, 3].map((n) => `BEGIN:VEVENT\r\nUID:twice-${n}@example.com\r\nSUMMARY:Twice ${n}\r\nDTSTART:20261026T12000${n}Z\r\nDTEND:20261026T130000Z\r\nEND:VEVENT`), 'END:VCALENDAR'].join('\r\n');
+    const [first, second] = await Promise.all([importing(user, ics), importing(user, ics)]);
+    expect([first.body.items.length, second.body.items.length].sort()).toEqual([0, 3]);
+    expect((await app.api.get('/events', { token: user.token })).body.total).toBe(3);
   });
 
   it("reads other programs' files, and skips, saying why, what it cannot hold", async () => {
@@ -241,6 +270,12 @@ describe('iCalendar import', () => {
       'DTEND:20261026T110000Z',
       'END:VEVENT',
       'BEGIN:VEVENT',
+      `UID:${'x'.repeat(256)}`,
+      'SUMMARY:Long UID',
+      'DTSTART:20261026T120000Z',
+      'DTEND:20261026T130000Z',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
       'UID:outlook-1',
       'SUMMARY:Dentist again',
       'DTSTART:20261026T120000Z',
@@ -267,6 +302,7 @@ describe('iCalendar import', () => {
       { uid: 'rdate', title: 'Odd days', reason: 'has RDATE occurrences, which this server does not hold' },
       { uid: 'outlook-series', title: 'Weekly in Outlook', reason: expect.stringContaining('"W. Europe Standard Time", which is not an IANA time zone') },
       { uid: 'backwards', title: 'Backwards', reason: 'end_time must be after start_time' },
+      { uid: 'x'.repeat(256), title: 'Long UID', reason: 'has a UID longer than 255 characters' },
       { uid: 'outlook-1', title: 'Dentist again', reason: 'repeats the UID of an event before it' },
       { uid: 'orphan', title: 'Moved', reason: 'changes an occurrence of a series that is not in the file' },
     ]);

@@ -225,14 +225,17 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     expect(ics).toContain('SUMMARY:Weekly sync\r\n');
     expect(ics).toMatch(/\r\nEXDATE;TZID=America\/New_York:\d{8}T\d{6}\r\n/);
 
-    // Imported again, it makes a second event of the same series.
+    // Imported again, its event is known by its UID and not made twice; in another account it is made.
     await page.setInputFiles('#import-file', (await download.path())!);
-    await page.waitForSelector('#status:text("Imported 1 event from")');
-    await page.waitForFunction("document.querySelectorAll('#event-list li').length === 2");
-    const [original, copy] = (await app.api.get('/events', { token: erin.token })).body.items;
-    expect(copy).toMatchObject({ title: original.title, start_time: original.start_time, end_time: original.end_time });
+    await page.waitForSelector('#status:text("skipped Weekly sync (already here, as event")');
+    expect(await page.textContent('#status')).toMatch(/^Imported 0 events from \S+; skipped Weekly sync \(already here, as event \d+\)$/);
+    expect(await page.locator('#event-list li').count()).toBe(1);
+    const frank = await createUser(app.api, 'frank');
+    const copied = await app.api.post('/events/import', undefined, { token: frank.token, raw: ics, headers: { 'content-type': 'text/calendar' } });
+    const [original] = (await app.api.get('/events', { token: erin.token })).body.items;
+    expect(copied.body.items).toEqual([expect.objectContaining({ title: original.title, start_time: original.start_time, end_time: original.end_time })]);
     // The change of the skipped time is not written: it changes no occurrence.
-    expect(copy.recurrence_pattern).toEqual({ rrule: 'FREQ=WEEKLY', time_zone: 'America/New_York', exdates: original.recurrence_pattern.exdates });
+    expect(copied.body.items[0].recurrence_pattern).toEqual({ rrule: 'FREQ=WEEKLY', time_zone: 'America/New_York', exdates: original.recurrence_pattern.exdates });
 
     // A subscription address, which a calendar program fetches without a token; none is shown before.
     expect(await page.isVisible('#feed')).toBe(false);

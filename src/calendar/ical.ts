@@ -47,7 +47,7 @@ function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => 
     return zone ? `;TZID=${zone.tzid}:${floating(zone.clock.read(time))}` : `:${utc(time)}`;
   };
   const revision = [
-    `UID:event-${event.id}@${domain}`,
+    `UID:${text(uidOf(event, domain))}`,
     `DTSTAMP:${utc(event.updatedAt)}`,
     `CREATED:${utc(event.createdAt)}`,
     `LAST-MODIFIED:${utc(event.updatedAt)}`,
@@ -86,6 +86,20 @@ function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => 
     'END:VEVENT',
   ]);
   return [...series, ...changed];
+}
+
+/**
+ * The event's UID: the one it was imported with, so the program it came from knows it again, or
+ * one of this server's, `event-<id>@<domain>`.
+ */
+function uidOf(event: CalendarEvent, domain: string): string {
+  return event.icalUid ?? `event-${event.id}@${domain}`;
+}
+
+/** The id of the event a UID of this server's names (see uidOf); null for any other UID. */
+export function eventIdOfUid(uid: string, domain: string): number | null {
+  const match = /^event-(\d{1,15})@(.+)$/.exec(uid);
+  return match && match[2] === domain ? Number(match[1]) : null;
 }
 
 /** The zone's VTIMEZONE from the IANA data the library carries; null for a zone it does not know. */

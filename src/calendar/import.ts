@@ -2,11 +2,15 @@ import ICAL from 'ical.js';
 import { BadRequest, ValidationFailed } from '../http/errors';
 import { parse } from '../http/validation';
 import { assertValidEvent } from '../events/rules';
-import { CreateEventBody, type CreateEventInput } from '../events/schemas';
+import { CreateEventBody } from '../events/schemas';
+import type { ImportedEvent } from '../events/service';
 import { canonicalTimeZone, wallClock } from '../events/zones';
 
 /** The most events one file may hold. */
 export const MAX_IMPORTED_EVENTS = 1000;
+
+/** The longest UID kept (CalendarEvent.icalUid). */
+const MAX_UID_LENGTH = 255;
 
 /** An event of the file that is not imported, and why. */
 export interface SkippedEvent {
@@ -16,7 +20,7 @@ export interface SkippedEvent {
 }
 
 export interface ReadCalendar {
-  events: CreateEventInput[];
+  events: ImportedEvent[];
   skipped: SkippedEvent[];
 }
 
@@ -62,11 +66,15 @@ export function readCalendar(source: string, floatingZone: string): ReadCalendar
       skip('repeats the UID of an event before it');
       continue;
     }
+    if (uid !== null && uid.length > MAX_UID_LENGTH) {
+      skip(`has a UID longer than ${MAX_UID_LENGTH} characters`);
+      continue;
+    }
     if (uid !== null) seen.add(uid);
     try {
-      const input = parse(CreateEventBody, eventOf(vevent, changesByUid.get(uid ?? '') ?? [], floatingZone), 'body');
-      assertValidEvent(input);
-      result.events.push(input);
+      const fields = parse(CreateEventBody, eventOf(vevent, changesByUid.get(uid ?? '') ?? [], floatingZone), 'body');
+      assertValidEvent(fields);
+      result.events.push({ fields, icalUid: uid });
     } catch (err) {
       if (err instanceof Unsupported) skip(err.message);
       else if (err instanceof ValidationFailed) skip(err.issues.map((issue) => `${issue.path.replace(/^body\.?/, '') || 'event'} ${issue.message}`).join('; '));

@@ -34,7 +34,7 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
         `Each VEVENT of the file (at most ${MAX_IMPORTED_EVENTS}) becomes an event of the caller's, with version 1 "Imported", in one transaction. ` +
         'A series keeps its RRULE, EXDATEs and IANA time zone, and the VEVENTs that change or cancel one of its occurrences (RECURRENCE-ID) become its overrides and exdates. ' +
         'What this server cannot hold (all-day events, RDATE, a series in a zone that is not IANA\'s, an event that breaks a rule of POST /events) is skipped, and `skipped` says why. ' +
-        'Each import makes new events: importing a file twice makes them twice.',
+        'An event the caller already owns by its UID (from an earlier import of the file, or exported from here) is skipped, not made twice; changes to it in the file are not applied.',
       query: ImportQuery,
       body: ICalendarBody,
       bodyFormats: ['calendar'],
@@ -44,7 +44,7 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
         400: errorResponse('The body is not an iCalendar object'),
       },
       async handler(ctx, { query, body, caller }) {
-        const { created, skipped } = await calendar.import(caller.id, body, query.time_zone);
+        const { created, skipped } = await calendar.import(caller.id, body, query.time_zone, ctx.hostname);
         ctx.status = created.length ? 201 : 200;
         ctx.body = { items: created.map(({ event, role }) => presentEvent(event, role)), skipped };
       },

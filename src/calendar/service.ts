@@ -4,7 +4,7 @@ import { User } from '../db/entities';
 import type { EventFiltersInput } from '../events/schemas';
 import type { EventsService, EventWithRole } from '../events/service';
 import { NotFound } from '../http/errors';
-import { toICalendar } from './ical';
+import { eventIdOfUid, toICalendar } from './ical';
 import { readCalendar, type SkippedEvent } from './import';
 
 /**
@@ -26,11 +26,17 @@ export class CalendarService {
     return toICalendar(events, domain, expander);
   }
 
-  /** The events of an iCalendar object, made the caller's in one transaction; those it cannot hold are skipped. */
-  async import(actorId: number, calendar: string, floatingZone: string): Promise<{ created: EventWithRole[]; skipped: SkippedEvent[] }> {
+  /**
+   * The events of an iCalendar object, made the caller's in one transaction. Those it cannot hold
+   * are skipped, and so are those the caller already has by their UID: from an earlier import of
+   * the file, or their own events in a file exported from here (`domain` tells this server's UIDs).
+   */
+  async import(actorId: number, calendar: string, floatingZone: string, domain: string): Promise<{ created: EventWithRole[]; skipped: SkippedEvent[] }> {
     const { events, skipped } = readCalendar(calendar, floatingZone);
-    const created = events.length ? await this.events.createMany(actorId, events, { description: 'Imported' }) : [];
-    return { created, skipped };
+    if (!events.length) return { created: [], skipped };
+    const { created, repeated } = await this.events.importMany(actorId, events, (uid) => eventIdOfUid(uid, domain));
+    const again = repeated.map(({ draft, eventId }) => ({ uid: draft.icalUid, title: draft.fields.title, reason: `already here, as event ${eventId}` }));
+    return { created, skipped: [...skipped, ...again] };
   }
 
   /** A new secret for the user's feed address; the address before it stops working. */

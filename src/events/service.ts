@@ -25,6 +25,16 @@ export interface EventWithRole {
 
 export interface EventOccurrence extends EventWithRole, ExpandedOccurrence {}
 
+/** An event to insert: its fields, and the UID of the iCalendar event it comes from, if any. */
+interface NewEvent {
+  fields: EventSnapshot;
+  icalUid?: string | null;
+}
+
+export interface ImportedEvent extends NewEvent {
+  icalUid: string | null;
+}
+
 export interface ChangeRequest {
   eventId: number;
   actorId: number;
@@ -84,27 +94,41 @@ export class EventsService {
    * New events, each as `create` makes it, in one transaction: all or none. A batch request's
    * problems are reported under `body.events.<index>`.
    */
-  async createMany(actorId: number, inputs: CreateEventInput[], { batch = false, description = 'Created' } = {}): Promise<EventWithRole[]> {
-    const states: EventSnapshot[] = inputs.map((input) => ({ ...input }));
-    states.forEach((state, index) => assertValidEvent(state, batch ? `body.events.${index}` : 'body'));
+  async createMany(actorId: number, inputs: CreateEventInput[], { batch = false } = {}): Promise<EventWithRole[]> {
+    inputs.forEach((input, index) => assertValidEvent(input, batch ? `body.events.${index}` : 'body'));
+    return this.em.transactional((tx) => insertEvents(tx, actorId, inputs.map((fields) => ({ fields })), 'Created'));
+  }
+
+  /**
+   * Events read from an iCalendar file, in one transaction, but those the caller already owns by
+   * their UID: one an earlier import gave an event, or one of this server's own UIDs that names
+   * an event (`idOfUid`, for a file this server exported). Those are returned as `repeated`, with
+   * the event that has the UID.
+   */
+  async importMany(
+    actorId: number,
+    drafts: ImportedEvent[],
+    idOfUid: (uid: string) => number | null,
+  ): Promise<{ created: EventWithRole[]; repeated: { draft: ImportedEvent; eventId: number }[] }> {
+    drafts.forEach(({ fields }) => assertValidEvent(fields));
     return this.em.transactional(async (tx) => {
-      const owner = tx.getReference(User, actorId);
-      const events = states.map((state) => {
-        const event = new CalendarEvent();
-        event.owner = owner;
-        applySnapshot(event, state);
-        tx.persist(event);
-        tx.create(EventPermission, { event, user: owner, role: 'owner' });
-        tx.create(EventDocument, { event, state: Buffer.from(Y.encodeStateAsUpdate(createDocument(state))) });
-        return event;
+      // Two imports of one file at once would each find the other's events missing.
+      await tx.execute('select pg_advisory_xact_lock(?, ?)', [IMPORT_LOCK, actorId]);
+      const uids = drafts.flatMap(({ icalUid }) => (icalUid ? [icalUid] : []));
+      const ids = uids.flatMap((uid) => idOfUid(uid) ?? []);
+      const owned = uids.length ? await tx.find(CalendarEvent, { owner: actorId, $or: [{ icalUid: { $in: uids } }, { id: { $in: ids } }] }, { fields: ['id', 'icalUid'] }) : [];
+      const ownedIds = new Set(owned.map((event) => event.id));
+      const byUid = new Map(owned.flatMap((event) => (event.icalUid ? [[event.icalUid, event.id] as const] : [])));
+      const ownedEventOf = (uid: string): number | undefined => {
+        const exported = idOfUid(uid);
+        return byUid.get(uid) ?? (exported !== null && ownedIds.has(exported) ? exported : undefined);
+      };
+      const repeated = drafts.flatMap((draft) => {
+        const eventId = draft.icalUid ? ownedEventOf(draft.icalUid) : undefined;
+        return eventId === undefined ? [] : [{ draft, eventId }];
       });
-      await tx.flush();
-      for (const [index, event] of events.entries()) {
-        const snapshot = states[index];
-        const changes = changedFields(null, snapshot).map((change) => ({ ...change, authorId: actorId }));
-        await recordVersion(tx, { eventId: event.id, versionNumber: event.version, snapshot, authorId: actorId, changes, description });
-      }
-      return events.map((event) => ({ event, role: 'owner' as const }));
+      const fresh = drafts.filter((draft) => !repeated.some((again) => again.draft === draft));
+      return { created: await insertEvents(tx, actorId, fresh, 'Imported'), repeated };
     });
   }
 
@@ -318,6 +342,34 @@ function assertVersion(event: { version: number }, ifMatch: number[] | undefined
 }
 
 const BY_START = { event: { startTime: 'asc', id: 'asc' } } as const;
+
+/** The first key of the advisory lock an import holds on its user (the second is the user's id). */
+const IMPORT_LOCK = 0x1ca1;
+
+/**
+ * Inserts events, each with its owner permission, document and version 1 (`description`), in the
+ * caller's transaction; the events were checked with the event rules before.
+ */
+async function insertEvents(tx: EntityManager, actorId: number, drafts: NewEvent[], description: string): Promise<EventWithRole[]> {
+  const owner = tx.getReference(User, actorId);
+  const events = drafts.map(({ fields, icalUid = null }) => {
+    const event = new CalendarEvent();
+    event.owner = owner;
+    event.icalUid = icalUid;
+    applySnapshot(event, fields);
+    tx.persist(event);
+    tx.create(EventPermission, { event, user: owner, role: 'owner' });
+    tx.create(EventDocument, { event, state: Buffer.from(Y.encodeStateAsUpdate(createDocument(fields))) });
+    return event;
+  });
+  await tx.flush();
+  for (const [index, event] of events.entries()) {
+    const snapshot = drafts[index].fields;
+    const changes = changedFields(null, snapshot).map((change) => ({ ...change, authorId: actorId }));
+    await recordVersion(tx, { eventId: event.id, versionNumber: event.version, snapshot, authorId: actorId, changes, description });
+  }
+  return events.map((event) => ({ event, role: 'owner' as const }));
+}
 
 function withRole(permission: EventPermission): EventWithRole {
   return { event: permission.event, role: permission.role };

@@ -9,8 +9,9 @@ export type RecurrencePattern = Record<string, unknown>;
 @Check({ name: 'event_end_after_start', expression: 'end_time > start_time' })
 @Index({ properties: ['startTime'] })
 @Index({ properties: ['endTime'] })
+@Index({ properties: ['owner', 'icalUid'] })
 export class CalendarEvent {
-  [OptionalProps]?: 'description' | 'location' | 'isRecurring' | 'recurrencePattern' | 'seriesEnd' | 'version' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'description' | 'location' | 'isRecurring' | 'recurrencePattern' | 'seriesEnd' | 'icalUid' | 'version' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey()
   id!: number;
@@ -45,6 +46,13 @@ export class CalendarEvent {
 
   @ManyToOne(() => User)
   owner!: User;
+
+  /**
+   * The UID of the iCalendar event it was imported from (null if it was not), which the export
+   * gives it again and a second import of the same file recognises.
+   */
+  @Property({ length: 255, nullable: true })
+  icalUid: string | null = null;
 
   /** The number of the newest EventVersion; the ETag clients send back in If-Match. */
   @Property({ default: 1 })

@@ -5,6 +5,7 @@ import { Migration20261130071500 } from './Migration20261130071500';
 import { Migration20261201080000 } from './Migration20261201080000';
 import { Migration20261201120000 } from './Migration20261201120000';
 import { Migration20261201130000 } from './Migration20261201130000';
+import { Migration20261201140000 } from './Migration20261201140000';
 
 /** Every migration, oldest first. `npm run migration:create` writes a new file; add it here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201080000_login_failures', class: Migration20261201080000 },
   { name: 'Migration20261201120000_password_attempts', class: Migration20261201120000 },
   { name: 'Migration20261201130000_calendar_feeds', class: Migration20261201130000 },
+  { name: 'Migration20261201140000_event_ical_uid', class: Migration20261201140000 },
 ];
