@@ -151,18 +151,25 @@ describe('iCalendar import', () => {
     // The events keep their UIDs: exported again, they are the same events to a calendar program.
     const uids = (ics: string) => vevents(ics).map((event) => event.uid);
     expect(uids((await app.api.get('/events.ics', { token: to.token })).body)).toEqual(uids(ics));
-    // The same file again makes nothing twice, for the importer or for the exporter.
+    // The same file again makes nothing twice and changes nothing, for the importer or for the
+    // exporter, whose series the file writes in another form.
     for (const user of [to, from]) {
       const again = await importing(user, ics);
       expect(again.status).toBe(200);
-      expect(again.body.items).toEqual([]);
-      expect(again.body.skipped.map(({ reason }: { reason: string }) => reason)).toEqual([
-        expect.stringMatching(/^already here, as event \d+$/),
-        expect.stringMatching(/^already here, as event \d+$/),
-        expect.stringMatching(/^already here, as event \d+$/),
-      ]);
-      expect((await app.api.get('/events', { token: user.token })).body.total).toBe(3);
+      expect([again.body.items, again.body.updated]).toEqual([[], []]);
+      expect(again.body.skipped.map(({ reason }: { reason: string }) => reason)).toEqual(Array(3).fill(expect.stringMatching(/^already here, as event \d+, and unchanged$/)));
+      const events = (await app.api.get('/events', { token: user.token })).body;
+      expect(events.items.map((event: { version: number }) => event.version)).toEqual([1, 1, 1]);
     }
+
+    // A file that changed an event changes it here, as an edit: a version that a rollback undoes.
+    const edited = await importing(to, ics.replace('SUMMARY:Standup', 'SUMMARY:Daily standup').replace('FREQ=DAILY;UNTIL=20261028T000000Z', 'FREQ=DAILY;UNTIL=20261030T000000Z'));
+    expect(edited.status).toBe(200);
+    expect(edited.body.updated).toEqual([
+      expect.objectContaining({ title: 'Daily standup', version: 2, recurrence_pattern: { rrule: 'FREQ=DAILY;UNTIL=20261030T000000Z' } }),
+    ]);
+    const changes = await app.api.get(`/events/${edited.body.updated[0].id}/history`, { token: to.token });
+    expect(changes.body.map((version: { change_description: string }) => version.change_description)).toEqual(['Imported', 'Imported']);
     // Another server's UID of the same form is not one of this server's events.
     const stranger = await createUser(app.api, 'import-stranger');
     const elsewhere = await importing(stranger, ics.replace(/UID:event-(\d+)@127\.0\.0\.1/g, 'UID:event-$1@example.com'));
@@ -343,7 +350,7 @@ describe('iCalendar import', () => {
 
     const empty = await importing(user, 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n');
     expect(empty.status).toBe(200);
-    expect(empty.body).toEqual({ items: [], skipped: [] });
+    expect(empty.body).toEqual({ items: [], updated: [], skipped: [] });
     expect((await app.api.get('/events', { token: user.token })).body.total).toBe(0);
   });
 });

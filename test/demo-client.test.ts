@@ -228,7 +228,7 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     // Imported again, its event is known by its UID and not made twice; in another account it is made.
     await page.setInputFiles('#import-file', (await download.path())!);
     await page.waitForSelector('#status:text("skipped Weekly sync (already here, as event")');
-    expect(await page.textContent('#status')).toMatch(/^Imported 0 events from \S+; skipped Weekly sync \(already here, as event \d+\)$/);
+    expect(await page.textContent('#status')).toMatch(/^Imported 0 events from \S+; skipped Weekly sync \(already here, as event \d+, and unchanged\)$/);
     expect(await page.locator('#event-list li').count()).toBe(1);
     const frank = await createUser(app.api, 'frank');
     const copied = await app.api.post('/events/import', undefined, { token: frank.token, raw: ics, headers: { 'content-type': 'text/calendar' } });

@@ -1,8 +1,7 @@
-import { RRule } from 'rrule';
 import { tzlib_get_ical_block } from 'timezones-ical-library';
 import type { CalendarEvent } from '../db/entities';
 import type { Expander } from '../events/occurrences';
-import { ruleOptions, seriesPattern, type RecurrencePattern } from '../events/recurrence';
+import { rruleOf, seriesPattern, type RecurrencePattern } from '../events/recurrence';
 import { wallClock, type WallClock } from '../events/zones';
 
 const PRODUCT_ID = '-//NeoFi//Event Management System//EN';
@@ -89,6 +88,16 @@ function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => 
 }
 
 /**
+ * Whether the event, given this pattern in place of its own, is written as the same series: the
+ * same rule, exclusions and changed occurrences, in whichever of the pattern's forms.
+ */
+export function writesSameSeries(event: CalendarEvent, pattern: RecurrencePattern | null, expander: Expander): boolean {
+  const zoneOf = (name: string) => icalZone(name);
+  const lines = (written: CalendarEvent) => vevent(written, '', zoneOf, expander).join('\n');
+  return lines(event) === lines({ ...event, isRecurring: pattern !== null, recurrencePattern: pattern });
+}
+
+/**
  * The event's UID: the one it was imported with, so the program it came from knows it again, or
  * one of this server's, `event-<id>@<domain>`.
  */
@@ -111,9 +120,8 @@ function icalZone(name: string): ICalZone | null {
 }
 
 function rrule(pattern: RecurrencePattern): string {
-  // Stored RRULEs are already in rrule's canonical spelling; UNTIL is in UTC, as RFC 5545 asks
-  // of a series whose DTSTART has a TZID.
-  return 'rrule' in pattern ? `RRULE:${pattern.rrule}` : RRule.optionsToString(ruleOptions(pattern));
+  // UNTIL is in UTC, as RFC 5545 asks of a series whose DTSTART has a TZID.
+  return `RRULE:${rruleOf(pattern)}`;
 }
 
 /** 2026-06-01T07:00:00Z as 20260601T070000Z. */

@@ -1,6 +1,7 @@
 import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse } from '../http/schemas';
 import { presentEvent } from '../events/schemas';
+import type { EventWithRole } from '../events/service';
 import { MAX_IMPORTED_EVENTS } from './import';
 import { CalendarExportQuery, FeedParams, FeedResponse, ICalendarBody, ImportQuery, ImportResult } from './schemas';
 import type { CalendarService } from './service';
@@ -34,19 +35,20 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
         `Each VEVENT of the file (at most ${MAX_IMPORTED_EVENTS}) becomes an event of the caller's, with version 1 "Imported", in one transaction. ` +
         'A series keeps its RRULE, EXDATEs and IANA time zone, and the VEVENTs that change or cancel one of its occurrences (RECURRENCE-ID) become its overrides and exdates. ' +
         'What this server cannot hold (all-day events, RDATE, a series in a zone that is not IANA\'s, an event that breaks a rule of POST /events) is skipped, and `skipped` says why. ' +
-        'An event the caller already owns by its UID (from an earlier import of the file, or exported from here) is skipped, not made twice; changes to it in the file are not applied.',
+        'An event the caller already owns by its UID (from an earlier import of the file, or exported from here) is not made twice: it takes the file\'s fields as an edit (a new version if they differ) and is listed in `updated`.',
       query: ImportQuery,
       body: ICalendarBody,
       bodyFormats: ['calendar'],
       responses: {
-        201: { description: 'The events made, and those skipped', schema: ImportResult },
-        200: { description: 'No event could be imported: `skipped` says why', schema: ImportResult },
+        201: { description: 'The events made, those updated, and those skipped', schema: ImportResult },
+        200: { description: 'No event was made: `updated` and `skipped` say what became of them', schema: ImportResult },
         400: errorResponse('The body is not an iCalendar object'),
       },
       async handler(ctx, { query, body, caller }) {
-        const { created, skipped } = await calendar.import(caller.id, body, query.time_zone, ctx.hostname);
+        const { created, updated, skipped } = await calendar.import(caller.id, body, query.time_zone, ctx.hostname);
+        const present = (events: EventWithRole[]) => events.map(({ event, role }) => presentEvent(event, role));
         ctx.status = created.length ? 201 : 200;
-        ctx.body = { items: created.map(({ event, role }) => presentEvent(event, role)), skipped };
+        ctx.body = { items: present(created), updated: present(updated), skipped };
       },
     }),
     defineRoute({

@@ -29,6 +29,7 @@ export const ImportQuery = z.object({
 export const ImportResult = z
   .object({
     items: z.array(EventResponse).meta({ description: 'The events made, in the order of the file' }),
+    updated: z.array(EventResponse).meta({ description: "Events the caller had already (by UID) that took the file's fields, each at a new version" }),
     skipped: z
       .array(
         z.object({

@@ -2,10 +2,20 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { hashOpaqueToken, newOpaqueToken } from '../auth/tokens';
 import { User } from '../db/entities';
 import type { EventFiltersInput } from '../events/schemas';
+import { changedFields, snapshotOfEntity, type EventSnapshot } from '../events/fields';
+import type { Expander } from '../events/occurrences';
+import { seriesPattern } from '../events/recurrence';
 import type { EventsService, EventWithRole } from '../events/service';
-import { NotFound } from '../http/errors';
-import { eventIdOfUid, toICalendar } from './ical';
+import { AppError, NotFound } from '../http/errors';
+import { eventIdOfUid, toICalendar, writesSameSeries } from './ical';
 import { readCalendar, type SkippedEvent } from './import';
+
+export interface ImportOutcome {
+  created: EventWithRole[];
+  /** Events the caller had already, changed by the file. */
+  updated: EventWithRole[];
+  skipped: SkippedEvent[];
+}
 
 /**
  * The caller's events for calendar programs: exported once, or fetched by the program on its own
@@ -27,16 +37,44 @@ export class CalendarService {
   }
 
   /**
-   * The events of an iCalendar object, made the caller's in one transaction. Those it cannot hold
-   * are skipped, and so are those the caller already has by their UID: from an earlier import of
-   * the file, or their own events in a file exported from here (`domain` tells this server's UIDs).
+   * The events of an iCalendar object, made the caller's in one transaction; those it cannot hold
+   * are skipped. An event the caller already has by its UID (from an earlier import of the file, or
+   * their own in a file exported from here: `domain` tells this server's UIDs) is not made again
+   * but takes the file's fields, through the write path like any edit: a new version if they
+   * differ, which a rollback undoes.
    */
-  async import(actorId: number, calendar: string, floatingZone: string, domain: string): Promise<{ created: EventWithRole[]; skipped: SkippedEvent[] }> {
+  async import(actorId: number, calendar: string, floatingZone: string, domain: string): Promise<ImportOutcome> {
     const { events, skipped } = readCalendar(calendar, floatingZone);
-    if (!events.length) return { created: [], skipped };
+    if (!events.length) return { created: [], updated: [], skipped };
     const { created, repeated } = await this.events.importMany(actorId, events, (uid) => eventIdOfUid(uid, domain));
-    const again = repeated.map(({ draft, eventId }) => ({ uid: draft.icalUid, title: draft.fields.title, reason: `already here, as event ${eventId}` }));
-    return { created, skipped: [...skipped, ...again] };
+    const updated: EventWithRole[] = [];
+    const expander = this.events.expanderFor(actorId);
+    for (const { draft, eventId } of repeated) {
+      const skip = (reason: string) => skipped.push({ uid: draft.icalUid, title: draft.fields.title, reason });
+      try {
+        const patch = await this.changesByFile(actorId, eventId, draft.fields, expander);
+        const changed = Object.keys(patch).length ? await this.events.change({ eventId, actorId, patch, description: 'Imported' }) : null;
+        if (changed?.version) updated.push(changed);
+        else skip(`already here, as event ${eventId}, and unchanged`);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        skip(`already here, as event ${eventId}, which could not take the file's fields: ${err.message}`);
+      }
+    }
+    return { created, updated, skipped };
+  }
+
+  /**
+   * The fields the file gives the event other values: its pattern only if the file's is another
+   * series, not the same one in another form (the export writes a rule in RRULE's form, and
+   * leaves out changes that change no occurrence).
+   */
+  private async changesByFile(actorId: number, eventId: number, fields: EventSnapshot, expander: Expander): Promise<Partial<EventSnapshot>> {
+    const { event } = await this.events.get(actorId, eventId);
+    const changed = changedFields(snapshotOfEntity(event), fields)
+      .map(({ field }) => field)
+      .filter((field) => field !== 'recurrence_pattern' || !writesSameSeries(event, seriesPattern({ isRecurring: fields.is_recurring, recurrencePattern: fields.recurrence_pattern }), expander));
+    return Object.fromEntries(changed.map((field) => [field, fields[field]]));
   }
 
   /** A new secret for the user's feed address; the address before it stops working. */

@@ -52,6 +52,18 @@ export function snapshotOf(row: EventRow): EventSnapshot {
   };
 }
 
+/** The entity's fields as a snapshot: applySnapshot undone. */
+export function snapshotOfEntity(event: CalendarEvent): EventSnapshot {
+  return snapshotOf({
+    ...event,
+    start_time: event.startTime,
+    end_time: event.endTime,
+    is_recurring: event.isRecurring,
+    recurrence_pattern: event.recurrencePattern,
+    owner_id: event.owner.id,
+  });
+}
+
 export function applySnapshot(event: CalendarEvent, snapshot: EventSnapshot): void {
   event.title = snapshot.title;
   event.description = snapshot.description;

@@ -222,6 +222,15 @@ const RRULE_FREQUENCIES = { daily: RRule.DAILY, weekly: RRule.WEEKLY, monthly: R
 const RRULE_WEEKDAYS = { MO: RRule.MO, TU: RRule.TU, WE: RRule.WE, TH: RRule.TH, FR: RRule.FR, SA: RRule.SA, SU: RRule.SU } as const;
 
 /** A stored pattern in rrule's terms, its UNTIL an instant; the time zone is the caller's to apply. */
+/**
+ * The pattern's rule as an RRULE value in one spelling, whichever form the pattern takes: the
+ * same rule written either way reads the same (an interval of 1, the default, left out).
+ */
+export function rruleOf(pattern: RecurrencePattern): string {
+  const { interval, ...options } = ruleOptions(pattern);
+  return normaliseRRule(RRule.optionsToString(interval === 1 ? options : { ...options, interval }))!;
+}
+
 export function ruleOptions(pattern: RecurrencePattern): Partial<RRuleOptions> {
   if ('rrule' in pattern) return RRule.parseString(pattern.rrule);
   return {
