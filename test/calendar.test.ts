@@ -381,6 +381,22 @@ describe('calendar feed', () => {
     expect((await fetch(renewed)).status).toBe(404);
   });
 
+  it('answers 30 fetches at once, then one every 10 s, for each feed', async () => {
+    const [user, other] = await Promise.all([createUser(app.api, 'feed-often'), createUser(app.api, 'feed-other')]);
+    const [url, otherUrl] = await Promise.all([feedOf(user), feedOf(other)]);
+    const statuses = await Promise.all(Array.from({ length: 31 }, async () => (await fetch(url)).status));
+    expect(statuses.filter((status) => status === 200)).toHaveLength(30);
+    const refused = await fetch(url);
+    expect(refused.status).toBe(429);
+    // About 10 s, less whatever the fetches above took.
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(5);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(10);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('too_many_requests');
+    // Other feeds, and the owner's own requests, are not held back.
+    expect((await fetch(otherUrl)).status).toBe(200);
+    expect((await app.api.get('/events.ics', { token: user.token })).status).toBe(200);
+  });
+
   it('keeps only a hash of its secret, and stops answering for a deactivated owner', async () => {
     const user = await createUser(app.api, 'feed-hash');
     const url = await feedOf(user);

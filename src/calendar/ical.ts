@@ -92,8 +92,7 @@ function vevent(event: CalendarEvent, domain: string, zoneOf: (name: string) => 
  * same rule, exclusions and changed occurrences, in whichever of the pattern's forms.
  */
 export function writesSameSeries(event: CalendarEvent, pattern: RecurrencePattern | null, expander: Expander): boolean {
-  const zoneOf = (name: string) => icalZone(name);
-  const lines = (written: CalendarEvent) => vevent(written, '', zoneOf, expander).join('\n');
+  const lines = (written: CalendarEvent) => vevent(written, '', icalZone, expander).join('\n');
   return lines(event) === lines({ ...event, isRecurring: pattern !== null, recurrencePattern: pattern });
 }
 

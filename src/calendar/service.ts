@@ -7,8 +7,15 @@ import type { Expander } from '../events/occurrences';
 import { seriesPattern } from '../events/recurrence';
 import type { EventsService, EventWithRole } from '../events/service';
 import { AppError, NotFound } from '../http/errors';
+import { RateLimiter } from '../http/rate-limit';
 import { eventIdOfUid, toICalendar, writesSameSeries } from './ical';
 import { readCalendar, type SkippedEvent } from './import';
+
+/**
+ * Calendar programs fetch a feed every few minutes at most (Apple's shortest setting is 5), so
+ * 30 at once and one every 10 s after leaves room for several programs and devices.
+ */
+const FEED_FETCHES = { burst: 30, perSecond: 0.1 };
 
 export interface ImportOutcome {
   created: EventWithRole[];
@@ -24,6 +31,9 @@ export interface ImportOutcome {
  * ends the one before.
  */
 export class CalendarService {
+  /** Fetches of each user's feed: a leaked address cannot be fetched without end, at the owner's cost. */
+  private readonly feedFetches = new RateLimiter<number>(FEED_FETCHES, 'fetches of this feed');
+
   constructor(
     private readonly orm: MikroORM,
     private readonly events: EventsService,
@@ -92,6 +102,7 @@ export class CalendarService {
   async feed(secret: string, domain: string): Promise<string> {
     const owner = await this.orm.em.findOne(User, { calendarFeedHash: hashOpaqueToken(secret), isActive: true });
     if (!owner) throw new NotFound('No such calendar feed');
+    this.feedFetches.spend(owner.id);
     return this.export(owner.id, {}, domain);
   }
 }
