@@ -207,6 +207,15 @@ describe('iCalendar import', () => {
       'TZOFFSETTO:+0200',
       'END:DAYLIGHT',
       'END:VTIMEZONE',
+      // A zone under a name of the file's own, an hour ahead of UTC all year.
+      'BEGIN:VTIMEZONE',
+      'TZID:Office time',
+      'BEGIN:STANDARD',
+      'DTSTART:19700101T000000',
+      'TZOFFSETFROM:+0100',
+      'TZOFFSETTO:+0100',
+      'END:STANDARD',
+      'END:VTIMEZONE',
       'BEGIN:VEVENT',
       'UID:outlook-1',
       'SUMMARY:Dentist',
@@ -261,7 +270,20 @@ describe('iCalendar import', () => {
       'SUMMARY:Weekly in Outlook',
       'DTSTART;TZID=W. Europe Standard Time:20261020T100000',
       'DTEND;TZID=W. Europe Standard Time:20261020T110000',
+      'RRULE:FREQ=WEEKLY;COUNT=2',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:office-series',
+      'SUMMARY:Weekly in office time',
+      'DTSTART;TZID=Office time:20261020T100000',
+      'DTEND;TZID=Office time:20261020T110000',
       'RRULE:FREQ=WEEKLY',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:office-1',
+      'SUMMARY:Once in office time',
+      'DTSTART;TZID=Office time:20261022T100000',
+      'DTEND;TZID=Office time:20261022T110000',
       'END:VEVENT',
       'BEGIN:VEVENT',
       'UID:orphan',
@@ -293,10 +315,14 @@ describe('iCalendar import', () => {
     ].join('\r\n');
     const imported = await importing(user, ics, '?time_zone=Europe/Berlin');
     expect(imported.status).toBe(201);
-    expect(imported.body.items.map((event: { title: string }) => event.title)).toEqual(['Dentist', '(No title)', 'Call']);
-    const [dentist, floating, call] = imported.body.items;
-    // 10:00 in Berlin summer time.
+    expect(imported.body.items.map((event: { title: string }) => event.title)).toEqual(['Dentist', '(No title)', 'Call', 'Weekly in Outlook', 'Once in office time']);
+    const [dentist, floating, call, outlookSeries, office] = imported.body.items;
+    // 10:00 in Berlin summer time: Outlook's name for Berlin's zone.
     expect([dentist.start_time, dentist.end_time]).toEqual(['2026-10-20T08:00:00.000Z', '2026-10-20T09:00:00.000Z']);
+    // A series keeps Berlin's clock: 10:00 on both sides of 25 October.
+    expect(outlookSeries.recurrence_pattern).toEqual({ rrule: 'FREQ=WEEKLY;COUNT=2', time_zone: 'Europe/Berlin' });
+    // By the file's own definition of its zone.
+    expect(office.start_time).toBe('2026-10-22T09:00:00.000Z');
     expect(floating).toMatchObject({ start_time: '2026-10-21T07:00:00.000Z', end_time: '2026-10-21T07:45:00.000Z', recurrence_pattern: { rrule: 'FREQ=WEEKLY;COUNT=3', time_zone: 'Europe/Berlin' } });
     expect(call.recurrence_pattern).toEqual({
       rrule: 'FREQ=DAILY;COUNT=4',
@@ -307,14 +333,19 @@ describe('iCalendar import', () => {
     expect(imported.body.skipped).toEqual([
       { uid: 'all-day', title: 'Holiday', reason: 'is an all-day event, which this server does not hold' },
       { uid: 'rdate', title: 'Odd days', reason: 'has RDATE occurrences, which this server does not hold' },
-      { uid: 'outlook-series', title: 'Weekly in Outlook', reason: expect.stringContaining('"W. Europe Standard Time", which is not an IANA time zone') },
+      { uid: 'office-series', title: 'Weekly in office time', reason: expect.stringContaining('"Office time", which is not an IANA time zone') },
       { uid: 'backwards', title: 'Backwards', reason: 'end_time must be after start_time' },
       { uid: 'x'.repeat(256), title: 'Long UID', reason: 'has a UID longer than 255 characters' },
       { uid: 'outlook-1', title: 'Dentist again', reason: 'repeats the UID of an event before it' },
       { uid: 'orphan', title: 'Moved', reason: 'changes an occurrence of a series that is not in the file' },
     ]);
-    // Floating 09:00 in Berlin stays 09:00 there when the clocks go back on 25 October.
-    expect((await occurrencesOf(user)).filter(([title]: string[]) => title !== 'Dentist')).toEqual([
+    // Floating 09:00 in Berlin stays 09:00 there when the clocks go back on 25 October, and so
+    // does Outlook's 10:00.
+    expect((await occurrencesOf(user)).filter(([title]: string[]) => title === 'Weekly in Outlook').map(([, , start]: string[]) => start)).toEqual([
+      '2026-10-20T08:00:00.000Z',
+      '2026-10-27T09:00:00.000Z',
+    ]);
+    expect((await occurrencesOf(user)).filter(([title]: string[]) => !['Dentist', 'Weekly in Outlook', 'Once in office time'].includes(title))).toEqual([
       ['(No title)', null, '2026-10-21T07:00:00.000Z', '2026-10-21T07:45:00.000Z'],
       ['Call', null, '2026-10-26T13:00:00.000Z', '2026-10-26T13:30:00.000Z'],
       ['(No title)', null, '2026-10-28T08:00:00.000Z', '2026-10-28T08:45:00.000Z'],

@@ -1,4 +1,5 @@
 import ICAL from 'ical.js';
+import { findIana } from 'windows-iana';
 import { BadRequest, ValidationFailed } from '../http/errors';
 import { parse } from '../http/validation';
 import { assertValidEvent } from '../events/rules';
@@ -31,10 +32,11 @@ class Unsupported extends Error {}
  * The events of an iCalendar object (RFC 5545) as this server's, read with Mozilla's ical.js: a
  * VEVENT each, a series with its RRULE, EXDATEs and time zone, and the VEVENTs that change one of
  * its occurrences (RECURRENCE-ID) as its `overrides`, or its `exdates` when they cancel it.
- * Times in an IANA zone are read on that zone's clock, as the server keeps series; times in a zone
- * the file defines under another name (Outlook's "W. Europe Standard Time") by that definition;
- * floating times (no zone) on `floatingZone`'s clock. What this server cannot hold is skipped with
- * its reason: all-day events, RDATE, a series in a zone that is not IANA's, an occurrence changed
+ * Times in an IANA zone, or a Windows zone Outlook names ("W. Europe Standard Time" is
+ * Europe/Berlin), are read on that zone's clock, as the server keeps series; times in a zone the
+ * file defines under a name of its own by that definition; floating times (no zone) on
+ * `floatingZone`'s clock. What this server cannot hold is skipped with
+ * its reason: all-day events, RDATE, a series in a zone of the file's own naming, an occurrence changed
  * without its series.
  */
 export function readCalendar(source: string, floatingZone: string): ReadCalendar {
@@ -178,9 +180,19 @@ function readTime(time: ICAL.Time, tzid: string | undefined, floatingZone: strin
   const reading = new Date(Date.UTC(time.year, time.month - 1, time.day, time.hour, time.minute, time.second));
   if (time.zone?.tzid === 'UTC') return { instant: reading, zone: 'UTC', tzid: 'UTC' };
   if (!tzid) return { instant: wallClock(floatingZone).instantOf(reading), zone: floatingZone, tzid: null };
-  const zone = canonicalTimeZone(tzid);
+  const zone = canonicalTimeZone(tzid) ?? ianaZoneOfWindows(tzid);
   if (zone) return { instant: wallClock(zone).instantOf(reading), zone, tzid };
   // Defined in the file under a name of its own: ical.js reads it by that definition.
   if (time.zone?.tzid === tzid && time.zone.component) return { instant: new Date(time.toUnixTime() * 1000), zone: null, tzid };
   throw new Unsupported(`is in the time zone "${tzid}", which the file does not define and is not an IANA time zone`);
+}
+
+/**
+ * The IANA zone of a Windows zone name, as Outlook and Exchange write TZIDs ("W. Europe Standard
+ * Time" is Europe/Berlin): Unicode CLDR's mapping, through `windows-iana`, its first zone for the
+ * name being the one CLDR gives for no territory in particular.
+ */
+function ianaZoneOfWindows(name: string): string | null {
+  const [zone] = findIana(name);
+  return zone ? canonicalTimeZone(zone) : null;
 }

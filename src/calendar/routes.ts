@@ -34,7 +34,7 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
       description:
         `Each VEVENT of the file (at most ${MAX_IMPORTED_EVENTS}) becomes an event of the caller's, with version 1 "Imported", in one transaction. ` +
         'A series keeps its RRULE, EXDATEs and IANA time zone, and the VEVENTs that change or cancel one of its occurrences (RECURRENCE-ID) become its overrides and exdates. ' +
-        'What this server cannot hold (all-day events, RDATE, a series in a zone that is not IANA\'s, an event that breaks a rule of POST /events) is skipped, and `skipped` says why. ' +
+        'What this server cannot hold (all-day events, RDATE, a series in a zone of the file\'s own naming, an event that breaks a rule of POST /events) is skipped, and `skipped` says why. ' +
         'An event the caller already owns by its UID (from an earlier import of the file, or exported from here) is not made twice: it takes the file\'s fields as an edit (a new version if they differ) and is listed in `updated`.',
       query: ImportQuery,
       body: ICalendarBody,
