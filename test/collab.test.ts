@@ -586,13 +586,16 @@ describe('malformed messages', () => {
 });
 
 describe('a flood of messages', () => {
-  it("is refused past the socket's budget, changing nothing and holding no one else back, until the budget refills", async () => {
+  it("is refused past the user's budget, on every socket of theirs, changing nothing and holding no one else back, until the budget refills", async () => {
     const limited = await startTestApp({ COLLAB_MESSAGE_BURST: '10', COLLAB_MESSAGE_RATE: '1' });
     try {
       // The join is the flooder's first message.
       const { user, id, client: flooder } = await ownerInRoom(limited, 'flooder');
-      const calm = await CollabClient.connect(limited.baseUrl, user.token);
-      clients.push(calm);
+      const colleague = await createUser(limited.api, 'calm-colleague');
+      await share(limited.api, user, id, colleague, 'editor');
+      const calm = await CollabClient.connect(limited.baseUrl, colleague.token);
+      const secondTab = await CollabClient.connect(limited.baseUrl, user.token);
+      clients.push(calm, secondTab);
       await calm.join(id);
 
       // Awareness answers a request for an ack too, though clients need none.
@@ -603,8 +606,10 @@ describe('a flood of messages', () => {
         Array(3).fill({ error: { code: 'too_many_requests', message: 'Too many messages: send again in 1 s', details: { retry_after_seconds: 1 } } }),
       );
       expect((await flooder.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Flood '))).error).toMatchObject({ code: 'too_many_requests' });
+      // Another socket of the same user spends the same budget: opening sockets does not add to it.
+      expect(await secondTab.socket.emitWithAck('join', { event_id: id })).toMatchObject({ error: { code: 'too_many_requests' } });
 
-      // Another socket of the same user has a budget of its own.
+      // Another user has a budget of their own.
       expect(await calm.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Calm '))).toEqual({ ok: true });
       expect(await calm.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
       expect((await limited.api.get(`/events/${id}`, { token: user.token })).body.title).toBe('Calm Planning');

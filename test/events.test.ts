@@ -445,12 +445,13 @@ describe('occurrences', () => {
       await createEvent(limited.api, other, { ...january5th, recurrence_pattern: { frequency: 'daily' } });
       const january = (who: TestUser) => limited.api.get('/events/occurrences?start=2026-01-01T00:00:00Z&end=2026-02-01T00:00:00Z', { token: who.token });
 
-      const first = await january(user);
-      expect(first.body.unexpanded).toEqual([never]);
-      // The 50 ms left are spent on the rule, cut shorter.
-      const second = await january(user);
-      expect(second.body.unexpanded).toEqual([never]);
-      const refused = await january(user);
+      // The rule takes 100 ms, then the 50 left, cut shorter. A timer that fires a little early
+      // can leave a millisecond or two for another list or two.
+      const answers = [];
+      for (let asked = 0; asked < 6 && answers.at(-1)?.status !== 429; asked++) answers.push(await january(user));
+      const refused = answers.pop()!;
+      expect(answers.map((answer) => [answer.status, answer.body.unexpanded])).toEqual(Array(answers.length).fill([200, [never]]));
+      expect(answers.length).toBeGreaterThanOrEqual(2);
       expect(refused.status).toBe(429);
       expect(refused.body.error).toMatchObject({ code: 'too_many_requests', message: expect.stringMatching(/^Too many milliseconds of recurrence expansion: send again in \d+ s$/) });
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

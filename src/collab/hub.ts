@@ -13,7 +13,7 @@ import type { DocumentStore } from '../documents/store';
 import type { CommittedChange } from '../events/feed';
 import { isUnreachable } from '../db/unreachable';
 import { AppError, Forbidden, NotFound, ServiceUnavailable, Unauthorized } from '../http/errors';
-import { TokenBucket, type Rate } from '../http/rate-limit';
+import { RateLimiter, type Rate } from '../http/rate-limit';
 import type { Caller } from '../http/route';
 import { parse } from '../http/validation';
 import { hasRole, type Access } from '../permissions/access';
@@ -146,6 +146,8 @@ export class CollabHub {
   private readonly processId = randomUUID();
   private readonly peerPresence = new PeerPresence();
   private readonly joinsBeingChecked = new Set<JoinAttempt>();
+  /** What each user may send, over all of their sockets here: more sockets are not more budget. */
+  private readonly messageBudgets: RateLimiter<number>;
   private lastPresenceCheck = Date.now();
   private readonly peerCheck?: NodeJS.Timeout;
   private readonly options: HubOptions;
@@ -169,6 +171,7 @@ export class CollabHub {
     },
   ) {
     this.options = deps.options;
+    this.messageBudgets = new RateLimiter(deps.options.messageRate, 'messages');
     this.io = new Server(httpServer, {
       serveClient: false,
       // Room for the largest accepted update plus framing; beyond this the transport drops the socket.
@@ -257,7 +260,6 @@ export class CollabHub {
   }
 
   private onConnection(socket: CollabSocket): void {
-    const budget = new TokenBucket(this.options.messageRate, 'messages');
     const handle = <S extends z.ZodType, R>(
       event: keyof ClientToServerEvents,
       schema: S,
@@ -265,7 +267,7 @@ export class CollabHub {
     ) => {
       socket.on(event, async (payload: unknown, ack?: (result: Ack<R>) => void) => {
         try {
-          budget.spend();
+          this.messageBudgets.spend(socket.data.caller.id);
           const result = await work(parse(schema, payload, 'payload'));
           if (typeof ack === 'function') ack(result);
         } catch (err) {
