@@ -85,7 +85,7 @@ export function defineRoute<P extends AnyObject = Empty, Q extends AnyObject = E
 /**
  * Adds each route to the router: auth guard and the caller's request budget, then input
  * validation, then the handler. Public routes have limits of their own where they need them
- * (failed logins, registrations).
+ * (failed logins, registrations, fetches of a calendar feed).
  */
 export function mountRoutes(router: Router, routes: Route[], authenticate: Authenticate, requests: RateLimiter<number>): void {
   for (const route of routes) {
