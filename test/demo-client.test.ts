@@ -244,6 +244,12 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     const feed = await fetch(await page.inputValue('#feed-url'));
     expect(feed.status).toBe(200);
     expect(await feed.text()).toContain('SUMMARY:Weekly sync\r\n');
+
+    // A file that changed the event updates it.
+    const changed = Buffer.from(ics.replace('SUMMARY:Weekly sync\r\n', 'SUMMARY:Weekly sync in room 2\r\n'));
+    await page.setInputFiles('#import-file', { name: 'changed.ics', mimeType: 'text/calendar', buffer: changed });
+    await page.waitForSelector('#status:text("Imported 0 events, updated 1 from changed.ics")');
+    await page.waitForSelector('#event-list button:text("Weekly sync in room 2")');
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

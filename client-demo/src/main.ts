@@ -217,14 +217,18 @@ async function showFeedAddress(): Promise<void> {
   $<HTMLInputElement>('#feed-url').select();
 }
 
-/** Makes the events of a calendar file the user's, and says what was left out. */
+/** Makes the events of a calendar file the user's, and says what it updated and left out. */
 async function importCalendar(input: HTMLInputElement): Promise<void> {
   const file = input.files?.[0];
   if (!file) return;
   input.value = '';
-  const { items, skipped } = await api.postCalendar<{ items: unknown[]; skipped: { title: string | null; reason: string }[] }>('/events/import', await file.text());
+  const { items, updated, skipped } = await api.postCalendar<{ items: unknown[]; updated: unknown[]; skipped: { title: string | null; reason: string }[] }>(
+    '/events/import',
+    await file.text(),
+  );
   const left = skipped.map((event) => `${event.title ?? 'an event'} (${event.reason})`).join('; ');
-  status(`Imported ${items.length} event${items.length === 1 ? '' : 's'} from ${file.name}${left ? `; skipped ${left}` : ''}`);
+  const changed = updated.length ? `, updated ${updated.length}` : '';
+  status(`Imported ${items.length} event${items.length === 1 ? '' : 's'}${changed} from ${file.name}${left ? `; skipped ${left}` : ''}`);
   await listEvents();
 }
 
