@@ -63,6 +63,9 @@ export function readCalendar(source: string, floatingZone: string): ReadCalendar
   const seen = new Set<string>();
   for (const vevent of masters) {
     const uid = text(vevent, 'uid');
+    // A series' changes go with it, imported or skipped.
+    const changes = changesByUid.get(uid ?? '') ?? [];
+    changesByUid.delete(uid ?? '');
     const skip = (reason: string) => result.skipped.push({ uid, title: text(vevent, 'summary'), reason });
     if (uid !== null && seen.has(uid)) {
       skip('repeats the UID of an event before it');
@@ -74,7 +77,7 @@ export function readCalendar(source: string, floatingZone: string): ReadCalendar
     }
     if (uid !== null) seen.add(uid);
     try {
-      const fields = parse(CreateEventBody, eventOf(vevent, changesByUid.get(uid ?? '') ?? [], floatingZone), 'body');
+      const fields = parse(CreateEventBody, eventOf(vevent, changes, floatingZone), 'body');
       assertValidEvent(fields);
       result.events.push({ fields, icalUid: uid });
     } catch (err) {
@@ -83,7 +86,6 @@ export function readCalendar(source: string, floatingZone: string): ReadCalendar
       // ical.js reads a value when it is asked for, and throws on a malformed one.
       else skip(`could not be read: ${(err as Error).message}`);
     }
-    changesByUid.delete(uid ?? '');
   }
   for (const [uid, changes] of changesByUid) {
     for (const change of changes) result.skipped.push({ uid: uid || null, title: text(change, 'summary'), reason: 'changes an occurrence of a series that is not in the file' });

@@ -130,7 +130,6 @@ export const EventPage = pageOf(EventResponse).meta({ id: 'EventPage' });
 export const EventList = z.object({ items: z.array(EventResponse) }).meta({ id: 'EventList' });
 
 export type CreateEventInput = z.output<typeof CreateEventBody>;
-export type CreateEventsInput = z.output<typeof CreateEventsBody>;
 export type UpdateEventInput = z.output<typeof UpdateEventBody>;
 export type ListEventsInput = z.output<typeof ListEventsQuery>;
 export type EventFiltersInput = z.output<typeof EventFilters>;
