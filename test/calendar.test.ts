@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
 import { User } from '../src/db/entities';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
-import { startTestApp, type TestApp } from './support/test-app';
+import { startTestApp, withClient, type TestApp } from './support/test-app';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -183,6 +183,36 @@ describe('iCalendar import', () => {
     const [first, second] = await Promise.all([importing(user, ics), importing(user, ics)]);
     expect([first.body.items.length, second.body.items.length].sort()).toEqual([0, 3]);
     expect((await app.api.get('/events', { token: user.token })).body.total).toBe(3);
+  });
+
+  it('writes all of an import or none of it: a failure while updating one event undoes the events made and the other updates', async () => {
+    const own = await startTestApp({}, { expectWarnings: true });
+    try {
+      const user = await createUser(own.api, 'import-atomic');
+      const file = (titles: string[]) =>
+        ['BEGIN:VCALENDAR', ...titles.map((title, n) => `BEGIN:VEVENT\r\nUID:atomic-${n}@example.com\r\nSUMMARY:${title}\r\nDTSTART:2026102${n}T120000Z\r\nDTEND:2026102${n}T130000Z\r\nEND:VEVENT`), 'END:VCALENDAR'].join('\r\n');
+      const post = (ics: string) => own.api.post('/events/import', undefined, { token: user.token, raw: ics, headers: { 'content-type': 'text/calendar' } });
+      expect((await post(file(['First', 'Second']))).status).toBe(201);
+      // The database refuses the second event's new version, as a full disk or a lost connection would.
+      await withClient(own.databaseUrl, (client) =>
+        client.query(`
+          create function refuse_version() returns trigger language plpgsql as $$
+          begin raise exception 'refused by the test'; end $$;
+          create trigger refuse_version before insert on event_version for each row
+          when (new.data->>'title' = 'Second, renamed') execute function refuse_version();`),
+      );
+
+      const failed = await post(file(['First, renamed', 'Second, renamed', 'Third']));
+      expect(failed.status).toBe(500);
+      expect(failed.body.error.code).toBe('internal_error');
+      const events = (await own.api.get('/events', { token: user.token })).body;
+      expect(events.items.map((event: { title: string; version: number }) => [event.title, event.version])).toEqual([
+        ['First', 1],
+        ['Second', 1],
+      ]);
+    } finally {
+      await own.close();
+    }
   });
 
   it("reads other programs' files, and skips, saying why, what it cannot hold", async () => {

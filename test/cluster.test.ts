@@ -10,7 +10,7 @@ import { CollabClient } from './support/collab-client';
 import { createEvent, createUser, share, type TestUser } from './support/fixtures';
 import { buildServer, freePort, startServerProcess, type ServerProcess } from './support/server-process';
 import { proxyDatabase } from './support/tcp-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-app';
+import { createTestDatabase, withClient, type TestDatabase } from './support/test-app';
 import { waitUntil } from './support/wait';
 
 /**
@@ -71,17 +71,10 @@ type DropListeners = () => Promise<void>;
 
 /** The database backends of the processes' LISTEN connections (not the test's own peers'). */
 async function listenerPids(): Promise<number[]> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      `select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %' and application_name <> $1`,
-      [PeerOnTheWire.UID],
-    );
-    return rows.map((row) => row.pid as number);
-  } finally {
-    await client.end();
-  }
+  const { rows } = await withClient(database.url, (client) =>
+    client.query(`select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %' and application_name <> $1`, [PeerOnTheWire.UID]),
+  );
+  return rows.map((row) => row.pid as number);
 }
 
 const dropPostgresListeners: DropListeners = async () => {
@@ -92,17 +85,13 @@ const dropPostgresListeners: DropListeners = async () => {
 
 /** Ends these database backends, and returns once they are gone. */
 async function endBackends(pids: number[]): Promise<void> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
+  await withClient(database.url, async (client) => {
     await client.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [pids]);
     // The adapter reconnects a second or more later: until then, nothing relayed is heard.
     while ((await client.query('select 1 from pg_stat_activity where pid = any($1)', [pids])).rowCount) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 const dropRedisListeners = (url: string): DropListeners => async () => {
@@ -547,9 +536,7 @@ describe('a process starting beside another', () => {
     await client.join(open);
     expect(await client.edit(open, (map) => (map.get('description') as Y.Text).insert(0, 'typing'))).toEqual({ ok: true });
     // An edit stored by a process that then died: in the log, with no room open anywhere.
-    const db = new pg.Client({ connectionString: database.url });
-    await db.connect();
-    try {
+    await withClient(database.url, async (db) => {
       const { rows } = await db.query('select state from event_document where event_id = $1', [left]);
       const doc = new Y.Doc();
       Y.applyUpdate(doc, rows[0].state);
@@ -560,9 +547,7 @@ describe('a process starting beside another', () => {
         owner.id,
         Buffer.from(Y.encodeStateAsUpdate(doc, before)),
       ]);
-    } finally {
-      await db.end();
-    }
+    });
 
     const b = await server();
     const history = async (id: number) => (await api(b).get(`/events/${id}/history`, { token: owner.token })).body as { version_number: number }[];

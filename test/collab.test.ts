@@ -496,6 +496,20 @@ describe('REST and live edits: one write path', () => {
     expect(await version).toMatchObject({ version_number: 2, created_by: { id: owner.id }, change_description: 'REST edit' });
   });
 
+  it('makes no version for a PUT that sets no field, though live edits wait for their checkpoint', async () => {
+    const id = await sharedEvent();
+    const writer = await connect(editor);
+    await writer.join(id);
+    await writer.edit(id, (map) => (map.get('title') as Y.Text).insert(0, 'Live '));
+    const put = await app.api.put(`/events/${id}`, { change_description: 'Nothing' }, { token: owner.token });
+    expect(put.status).toBe(200);
+    expect(put.body.version).toBe(1);
+    // The live edit is folded by its own checkpoint, credited to its author, not to the PUT.
+    expect(await writer.socket.emitWithAck('checkpoint', { event_id: id })).toEqual({ version: 2 });
+    const [latest] = (await app.api.get(`/events/${id}/history`, { token: owner.token })).body;
+    expect(latest).toMatchObject({ version_number: 2, created_by: { id: editor.id }, change_description: null });
+  });
+
   it('sends rollbacks to open documents too', async () => {
     const id = await sharedEvent();
     const client = await connect(viewer);

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { hashOpaqueToken, newOpaqueToken } from '../auth/tokens';
-import { User } from '../db/entities';
+import { User, type CalendarEvent } from '../db/entities';
 import type { EventFiltersInput } from '../events/schemas';
 import { changedFields, snapshotOfEntity, type EventSnapshot } from '../events/fields';
 import type { Expander } from '../events/occurrences';
@@ -50,41 +50,29 @@ export class CalendarService {
    * The events of an iCalendar object, made the caller's in one transaction; those it cannot hold
    * are skipped. An event the caller already has by its UID (from an earlier import of the file, or
    * their own in a file exported from here: `domain` tells this server's UIDs) is not made again
-   * but takes the file's fields, through the write path like any edit: a new version if they
-   * differ, which a rollback undoes.
+   * but takes the file's fields in the same transaction, through the write path like any edit: a
+   * new version if they differ, which a rollback undoes.
    */
   async import(actorId: number, calendar: string, floatingZone: string, domain: string): Promise<ImportOutcome> {
     const { events, skipped } = readCalendar(calendar, floatingZone);
     if (!events.length) return { created: [], updated: [], skipped };
-    const { created, repeated } = await this.events.importMany(actorId, events, (uid) => eventIdOfUid(uid, domain));
-    const updated: EventWithRole[] = [];
     const expander = this.events.expanderFor(actorId);
-    for (const { draft, eventId } of repeated) {
-      const skip = (reason: string) => skipped.push({ uid: draft.icalUid, title: draft.fields.title, reason });
-      try {
-        const patch = await this.changesByFile(actorId, eventId, draft.fields, expander);
-        const changed = Object.keys(patch).length ? await this.events.change({ eventId, actorId, patch, description: 'Imported' }) : null;
-        if (changed?.version) updated.push(changed);
-        else skip(`already here, as event ${eventId}, and unchanged`);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        skip(`already here, as event ${eventId}, which could not take the file's fields: ${err.message}`);
+    const { created, repeated } = await this.events.importMany(
+      actorId,
+      events,
+      (uid) => eventIdOfUid(uid, domain),
+      (event, fields) => changesByFile(event, fields, expander),
+    );
+    const updated: EventWithRole[] = [];
+    for (const { draft, eventId, outcome } of repeated) {
+      if (!(outcome instanceof AppError) && outcome.version) {
+        updated.push(outcome);
+        continue;
       }
+      const reason = outcome instanceof AppError ? `which could not take the file's fields: ${outcome.message}` : 'and unchanged';
+      skipped.push({ uid: draft.icalUid, title: draft.fields.title, reason: `already here, as event ${eventId}, ${reason}` });
     }
     return { created, updated, skipped };
-  }
-
-  /**
-   * The fields the file gives the event other values: its pattern only if the file's is another
-   * series, not the same one in another form (the export writes a rule in RRULE's form, and
-   * leaves out changes that change no occurrence).
-   */
-  private async changesByFile(actorId: number, eventId: number, fields: EventSnapshot, expander: Expander): Promise<Partial<EventSnapshot>> {
-    const { event } = await this.events.get(actorId, eventId);
-    const changed = changedFields(snapshotOfEntity(event), fields)
-      .map(({ field }) => field)
-      .filter((field) => field !== 'recurrence_pattern' || !writesSameSeries(event, seriesPattern({ isRecurring: fields.is_recurring, recurrencePattern: fields.recurrence_pattern }), expander));
-    return Object.fromEntries(changed.map((field) => [field, fields[field]]));
   }
 
   /** A new secret for the user's feed address; the address before it stops working. */
@@ -105,4 +93,16 @@ export class CalendarService {
     this.feedFetches.spend(owner.id);
     return this.export(owner.id, {}, domain);
   }
+}
+
+/**
+ * The fields the file gives the event other values: its pattern only if the file's is another
+ * series, not the same one in another form (the export writes a rule in RRULE's form, and leaves
+ * out changes that change no occurrence).
+ */
+function changesByFile(event: CalendarEvent, fields: EventSnapshot, expander: Expander): Partial<EventSnapshot> {
+  const changed = changedFields(snapshotOfEntity(event), fields)
+    .map(({ field }) => field)
+    .filter((field) => field !== 'recurrence_pattern' || !writesSameSeries(event, seriesPattern({ isRecurring: fields.is_recurring, recurrencePattern: fields.recurrence_pattern }), expander));
+  return Object.fromEntries(changed.map((field) => [field, fields[field]]));
 }

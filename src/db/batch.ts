@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex, MikroORM, Platform } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 
 /** One SQL statement with `?` placeholders, as EntityManager.execute takes it. */
@@ -22,19 +22,23 @@ export type Row = Record<string, unknown>;
  * parameters.
  */
 export class BatchedTransaction {
-  private begun = false;
+  private begun: boolean;
   private ended = false;
 
   private constructor(
-    private readonly orm: MikroORM,
+    private readonly platform: Platform,
     private readonly connection: pg.Client,
-  ) {}
+    /** False when joining a transaction the ORM opened, which begins and ends it. */
+    private readonly ownsTransaction: boolean,
+  ) {
+    this.begun = !ownsTransaction;
+  }
 
   /** Runs `work` in a transaction on a connection of the ORM's pool; rolls back if it throws. */
   static async run<T>(orm: MikroORM, work: (tx: BatchedTransaction) => Promise<T>): Promise<T> {
     const knex = orm.em.getConnection().getKnex();
     const connection = (await knex.client.acquireConnection()) as pg.Client;
-    const tx = new BatchedTransaction(orm, connection);
+    const tx = new BatchedTransaction(orm.em.getPlatform(), connection, true);
     try {
       const result = await work(tx);
       if (tx.begun && !tx.ended) await tx.send([], { commit: true });
@@ -47,14 +51,26 @@ export class BatchedTransaction {
     }
   }
 
+  /**
+   * Runs `work` inside the transaction that `em` has open (EntityManager.transactional), on its
+   * connection: the statements become part of it, committed or rolled back with the rest, so one
+   * transaction can both flush entities and take the write path. `commit` then only ends `work`'s part.
+   */
+  static async within<T>(em: EntityManager, work: (tx: BatchedTransaction) => Promise<T>): Promise<T> {
+    const transaction = em.getTransactionContext<Knex.Transaction>();
+    if (!transaction) throw new Error('No transaction is open');
+    // A transaction's client hands out the one connection the transaction runs on.
+    const connection = (await transaction.client.acquireConnection()) as pg.Client;
+    return work(new BatchedTransaction(em.getPlatform(), connection, false));
+  }
+
   /** Sends the statements in one round trip; returns each one's rows, in order. */
   async send(statements: Statement[], { commit = false } = {}): Promise<Row[][]> {
     if (this.ended) throw new Error('The transaction has ended');
-    const platform = this.orm.em.getPlatform();
     const text = [
       ...(this.begun ? [] : ['begin']),
-      ...statements.map((statement) => platform.formatQuery(statement.sql, statement.params)),
-      ...(commit ? ['commit'] : []),
+      ...statements.map((statement) => this.platform.formatQuery(statement.sql, statement.params)),
+      ...(commit && this.ownsTransaction ? ['commit'] : []),
     ].join(';\n');
     const opened = !this.begun;
     this.begun = true;

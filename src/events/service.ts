@@ -6,7 +6,7 @@ import { BatchedTransaction, type Row } from '../db/batch';
 import { escapeLike } from '../db/like';
 import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
-import { NotFound, PreconditionFailed } from '../http/errors';
+import { AppError, NotFound, PreconditionFailed } from '../http/errors';
 import { RateLimiter, type Rate } from '../http/rate-limit';
 import { accessByKey, accessKey, accessStatement, assertAccess, authorize } from '../permissions/access';
 import type { EventFeed, VersionNotice } from './feed';
@@ -62,6 +62,22 @@ interface CommitResult {
   update: Uint8Array | null;
 }
 
+interface CommitInput {
+  eventId: number;
+  actor?: { id: number; minimumRole: Role; action: string };
+  /** The fields to set, or a function that says them given the event as locked. */
+  patch?: Partial<EventSnapshot> | ((event: CalendarEvent) => Partial<EventSnapshot>);
+  description: string | null;
+  ifMatch?: number[];
+}
+
+/** What importing gave an event the caller had already: the change, or the error that refused it. */
+export interface RepeatedImport {
+  draft: ImportedEvent;
+  eventId: number;
+  outcome: ChangeResult | AppError;
+}
+
 export interface ChangeResult extends EventWithRole {
   /** The number of the version the change made, or null when it changed nothing. */
   version: number | null;
@@ -100,18 +116,20 @@ export class EventsService {
   }
 
   /**
-   * Events read from an iCalendar file, in one transaction, but those the caller already owns by
-   * their UID: one an earlier import gave an event, or one of this server's own UIDs that names
-   * an event (`idOfUid`, for a file this server exported). Those are returned as `repeated`, with
-   * the event that has the UID.
+   * Events read from an iCalendar file, all in one transaction. One the caller already owns by its
+   * UID (an earlier import gave an event that UID, or `idOfUid` says it is one of this server's, in
+   * a file this server exported) is not made again: it takes the file's fields through the write
+   * path, as any edit would. `fileChanges` says which of them differ from the event as locked.
    */
   async importMany(
     actorId: number,
     drafts: ImportedEvent[],
     idOfUid: (uid: string) => number | null,
-  ): Promise<{ created: EventWithRole[]; repeated: { draft: ImportedEvent; eventId: number }[] }> {
+    fileChanges: (event: CalendarEvent, fields: EventSnapshot) => Partial<EventSnapshot>,
+  ): Promise<{ created: EventWithRole[]; repeated: RepeatedImport[] }> {
     drafts.forEach(({ fields }) => assertValidEvent(fields));
-    return this.em.transactional(async (tx) => {
+    const commits: { eventId: number; result: CommitResult }[] = [];
+    const imported = await this.em.transactional(async (tx) => {
       // Two imports of one file at once would each find the other's events missing.
       await tx.execute('select pg_advisory_xact_lock(?, ?)', [IMPORT_LOCK, actorId]);
       const uids = drafts.flatMap(({ icalUid }) => (icalUid ? [icalUid] : []));
@@ -123,13 +141,29 @@ export class EventsService {
         const exported = idOfUid(uid);
         return byUid.get(uid) ?? (exported !== null && ownedIds.has(exported) ? exported : undefined);
       };
-      const repeated = drafts.flatMap((draft) => {
+      const again = new Map(drafts.flatMap((draft) => {
         const eventId = draft.icalUid ? ownedEventOf(draft.icalUid) : undefined;
-        return eventId === undefined ? [] : [{ draft, eventId }];
-      });
-      const fresh = drafts.filter((draft) => !repeated.some((again) => again.draft === draft));
-      return { created: await insertEvents(tx, actorId, fresh, 'Imported'), repeated };
+        return eventId === undefined ? [] : [[draft, eventId] as const];
+      }));
+      const created = await insertEvents(tx, actorId, drafts.filter((draft) => !again.has(draft)), 'Imported');
+      const repeated: RepeatedImport[] = [];
+      for (const [draft, eventId] of again) {
+        const input = { eventId, actor: editorOf(actorId), patch: (event: CalendarEvent) => fileChanges(event, draft.fields), description: 'Imported' };
+        try {
+          const result = await BatchedTransaction.within(tx, (batch) => this.commitIn(batch, input));
+          commits.push({ eventId, result });
+          repeated.push({ draft, eventId, outcome: this.changeResult(result) });
+        } catch (err) {
+          // Refused before it wrote anything (a rule the merged event would break, say): the
+          // rest of the import goes on.
+          if (!(err instanceof AppError)) throw err;
+          repeated.push({ draft, eventId, outcome: err });
+        }
+      }
+      return { created, repeated };
     });
+    for (const { eventId, result } of commits) this.announce(eventId, result);
+    return imported;
   }
 
   async get(actorId: number, eventId: number): Promise<EventWithRole> {
@@ -195,12 +229,12 @@ export class EventsService {
     if (patch.is_recurring === false && patch.recurrence_pattern === undefined) patch.recurrence_pattern = null;
     const result = await this.commit({
       eventId: request.eventId,
-      actor: { id: request.actorId, minimumRole: 'editor', action: 'edit this event' },
+      actor: editorOf(request.actorId),
       patch,
       description: request.description ?? null,
       ifMatch: request.ifMatch,
     });
-    return { event: this.em.map(CalendarEvent, result.event), role: result.role!, version: result.version };
+    return this.changeResult(result);
   }
 
   /** Folds the live edits made since the last version into a new one (if they changed a field). */
@@ -234,78 +268,84 @@ export class EventsService {
    * trips to the database: the lock with the reads (the caller's access, the document), then every
    * write with the commit (see BatchedTransaction, and history.ts for the writes).
    */
-  private async commit(input: {
-    eventId: number;
-    actor?: { id: number; minimumRole: Role; action: string };
-    patch?: Partial<EventSnapshot>;
-    description: string | null;
-    ifMatch?: number[];
-  }): Promise<CommitResult> {
+  private async commit(input: CommitInput): Promise<CommitResult> {
+    const result = await BatchedTransaction.run(this.orm, (tx) => this.commitIn(tx, input));
+    this.announce(input.eventId, result);
+    return result;
+  }
+
+  /** The commit's part in a transaction; the caller announces the result once it has committed. */
+  private async commitIn(tx: BatchedTransaction, input: CommitInput): Promise<CommitResult> {
     const { documents } = this;
     const accessKeys = input.actor ? [accessKey(input.eventId, input.actor.id)] : [];
-    const result = await BatchedTransaction.run(this.orm, async (tx): Promise<CommitResult> => {
-      const [locked, documentRows, accessRows = []] = await tx.send([
-        lockStatement(input.eventId, 'for no key update'),
-        documents.readStatement(input.eventId),
-        ...(input.actor ? [accessStatement(accessKeys)] : []),
-      ]);
-      if (!locked.length) throw new NotFound('Event not found');
-      const event = this.eventRow(locked[0]);
-      const role = input.actor ? assertAccess(accessByKey(accessRows).get(accessKeys[0]), input.actor.minimumRole, input.actor.action).role : null;
-      assertVersion(event, input.ifMatch);
+    const [locked, documentRows, accessRows = []] = await tx.send([
+      lockStatement(input.eventId, 'for no key update'),
+      documents.readStatement(input.eventId),
+      ...(input.actor ? [accessStatement(accessKeys)] : []),
+    ]);
+    if (!locked.length) throw new NotFound('Event not found');
+    const event = this.eventRow(locked[0]);
+    const role = input.actor ? assertAccess(accessByKey(accessRows).get(accessKeys[0]), input.actor.minimumRole, input.actor.action).role : null;
+    assertVersion(event, input.ifMatch);
+    const patch = typeof input.patch === 'function' ? input.patch(this.em.map(CalendarEvent, locked[0])) : input.patch;
+    if (patch && !Object.keys(patch).length) return { event: locked[0], role, version: null, notice: null, update: null };
 
-      const before = snapshotOf(event);
-      const stored = documents.storedDocument(documentRows);
-      const state = stored.state ?? Y.encodeStateAsUpdate(createDocument(before));
-      const doc = loadDocument(state);
-      // Who last touched each field, most recent last.
-      const authors = new Map<EventField, number>();
-      const credit = (fields: Iterable<EventField>, authorId: number) => {
-        for (const field of fields) {
-          authors.delete(field);
-          authors.set(field, authorId);
-        }
-      };
-      for (const row of stored.updates) credit(applyTracked(doc, row.update), row.authorId);
-      // Live edits that different processes accepted at the same moment were each valid where they
-      // were checked, yet together they can break a rule (one moved the start past the end another
-      // set). The fields at fault go back to this version's values, an edit every copy receives.
-      const edits = stored.updates.length ? [repairFrom(doc, loadDocument(state))] : [];
-      if (input.patch && input.actor) {
-        edits.push(editDocument(doc, state, input.patch));
-        credit(Object.keys(input.patch) as EventField[], input.actor.id);
+    const before = snapshotOf(event);
+    const stored = documents.storedDocument(documentRows);
+    const state = stored.state ?? Y.encodeStateAsUpdate(createDocument(before));
+    const doc = loadDocument(state);
+    // Who last touched each field, most recent last.
+    const authors = new Map<EventField, number>();
+    const credit = (fields: Iterable<EventField>, authorId: number) => {
+      for (const field of fields) {
+        authors.delete(field);
+        authors.set(field, authorId);
       }
-      const made = edits.filter((edit): edit is Uint8Array => edit !== null);
-      const update = made.length ? Y.mergeUpdates(made) : null;
-
-      const after = readEvent(doc);
-      const changes = changedFields(before, after);
-      const saved = () => ({ eventId: event.id, state: Y.encodeStateAsUpdate(doc), foldedUpdateIds: stored.updates.map((row) => row.id) });
-      if (!changes.length) {
-        if (update || stored.updates.length || !stored.state) await tx.send([documents.saveStateStatement(saved())], { commit: true });
-        return { event: locked[0], role, version: null, notice: null, update };
-      }
-      const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner_id }));
-      const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
-      const authorId = versionAuthor ?? credited[0].authorId;
-      const version = event.version + 1;
-      const [written] = await tx.send(
-        [recordChangeStatement({ eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description }, saved())],
-        { commit: true },
-      );
-      const recorded = changedEvent(written);
-      const notice = {
-        version_number: version,
-        created_by: { id: authorId, username: recorded.username },
-        change_description: input.description,
-        changes,
-      };
-      return { event: recorded.event, role, version, notice, update };
-    });
-    if (result.notice || result.update) {
-      this.feed.emit('committed', { eventId: input.eventId, version: result.notice, update: result.update });
+    };
+    for (const row of stored.updates) credit(applyTracked(doc, row.update), row.authorId);
+    // Live edits that different processes accepted at the same moment were each valid where they
+    // were checked, yet together they can break a rule (one moved the start past the end another
+    // set). The fields at fault go back to this version's values, an edit every copy receives.
+    const edits = stored.updates.length ? [repairFrom(doc, loadDocument(state))] : [];
+    if (patch && input.actor) {
+      edits.push(editDocument(doc, state, patch));
+      credit(Object.keys(patch) as EventField[], input.actor.id);
     }
-    return result;
+    const made = edits.filter((edit): edit is Uint8Array => edit !== null);
+    const update = made.length ? Y.mergeUpdates(made) : null;
+
+    const after = readEvent(doc);
+    const changes = changedFields(before, after);
+    const saved = () => ({ eventId: event.id, state: Y.encodeStateAsUpdate(doc), foldedUpdateIds: stored.updates.map((row) => row.id) });
+    if (!changes.length) {
+      if (update || stored.updates.length || !stored.state) await tx.send([documents.saveStateStatement(saved())], { commit: true });
+      return { event: locked[0], role, version: null, notice: null, update };
+    }
+    const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner_id }));
+    const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
+    const authorId = versionAuthor ?? credited[0].authorId;
+    const version = event.version + 1;
+    const [written] = await tx.send(
+      [recordChangeStatement({ eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description }, saved())],
+      { commit: true },
+    );
+    const recorded = changedEvent(written);
+    const notice = {
+      version_number: version,
+      created_by: { id: authorId, username: recorded.username },
+      change_description: input.description,
+      changes,
+    };
+    return { event: recorded.event, role, version, notice, update };
+  }
+
+  /** Tells the hub and the version feed what a commit made, once it is committed. */
+  private announce(eventId: number, result: CommitResult): void {
+    if (result.notice || result.update) this.feed.emit('committed', { eventId, version: result.notice, update: result.update });
+  }
+
+  private changeResult(result: CommitResult): ChangeResult {
+    return { event: this.em.map(CalendarEvent, result.event), role: result.role!, version: result.version };
   }
 
   /** The event's row as the ORM's connection returns it, its times (text) parsed as the ORM parses them. */
@@ -342,6 +382,10 @@ function assertVersion(event: { version: number }, ifMatch: number[] | undefined
 }
 
 const BY_START = { event: { startTime: 'asc', id: 'asc' } } as const;
+
+function editorOf(actorId: number): CommitInput['actor'] {
+  return { id: actorId, minimumRole: 'editor', action: 'edit this event' };
+}
 
 /** The first key of the advisory lock an import holds on its user (the second is the user's id). */
 const IMPORT_LOCK = 0x1ca1;
