@@ -177,6 +177,27 @@ describe('iCalendar import', () => {
     expect(elsewhere.body.items).toHaveLength(3);
   });
 
+  it('carries a series whose first occurrence was moved before its start both ways', async () => {
+    const [from, to] = await Promise.all([createUser(app.api, 'earlier-from'), createUser(app.api, 'earlier-to')]);
+    await createEvent(app.api, from, {
+      title: 'Kickoff',
+      start_time: '2026-11-02T10:00:00Z',
+      end_time: '2026-11-02T11:00:00Z',
+      is_recurring: true,
+      recurrence_pattern: { rrule: 'FREQ=WEEKLY;COUNT=2', overrides: [{ recurrence_id: '2026-11-02T10:00:00Z', start_time: '2026-10-30T09:00:00Z', end_time: '2026-10-30T10:00:00Z' }] },
+    });
+    const ics = (await app.api.get('/events.ics', { token: from.token })).body;
+    const [series] = vevents(ics);
+    const expanded = series.iterator();
+    const starts = [expanded.next(), expanded.next()].map((start) => series.getOccurrenceDetails(start!).startDate.toJSDate().toISOString());
+    expect(starts).toEqual(['2026-10-30T09:00:00.000Z', '2026-11-09T10:00:00.000Z']);
+
+    const imported = await importing(to, ics);
+    expect([imported.status, imported.body.skipped]).toEqual([201, []]);
+    expect(await occurrencesOf(to)).toEqual(await occurrencesOf(from));
+    expect((await occurrencesOf(to))[0]).toEqual(['Kickoff', 'Room 1', '2026-10-30T09:00:00.000Z', '2026-10-30T10:00:00.000Z']);
+  });
+
   it('makes the events of one file once when it is imported twice at the same time', async () => {
     const user = await createUser(app.api, 'import-twice');
     const ics = ['BEGIN:VCALENDAR', ...[1, 2, 3].map((n) => `BEGIN:VEVENT\r\nUID:twice-${n}@example.com\r\nSUMMARY:Twice ${n}\r\nDTSTART:20261026T12000${n}Z\r\nDTEND:20261026T130000Z\r\nEND:VEVENT`), 'END:VCALENDAR'].join('\r\n');

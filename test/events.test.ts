@@ -329,6 +329,24 @@ describe('occurrences', () => {
     expect(listed(await within('2026-02-06T00:00:00Z', '2026-02-07T00:00:00Z'))).toEqual([]);
   });
 
+  it('finds a series by its first occurrence moved before its own start, in the occurrences and in the list', async () => {
+    const user = await createUser(app.api, 'occurrence-earlier');
+    const id = await series(user, 'Kickoff', '2026-02-02T10:00:00Z', {
+      frequency: 'weekly',
+      count: 3,
+      // The first meeting, brought forward to the Friday before.
+      overrides: [{ recurrence_id: '2026-02-02T10:00:00Z', start_time: '2026-01-30T09:00:00Z', end_time: '2026-01-30T10:00:00Z' }],
+    });
+    const window = 'start=2026-01-29T00:00:00Z&end=2026-01-31T00:00:00Z';
+    expect(listed((await occurrences(window, user)).body)).toEqual(['Kickoff 01-30T09:00']);
+    expect((await app.api.get(`/events?${window}`, { token: user.token })).body.items.map((event: { id: number }) => event.id)).toEqual([id]);
+    expect(listed((await occurrences('start=2026-01-01T00:00:00Z&end=2026-03-01T00:00:00Z', user)).body)).toEqual(['Kickoff 01-30T09:00', 'Kickoff 02-09T10:00', 'Kickoff 02-16T10:00']);
+    // Moved back to its own time, the series is found from its start again, and no earlier.
+    const back = await app.api.put(`/events/${id}`, { recurrence_pattern: { frequency: 'weekly', count: 3 } }, { token: user.token });
+    expect(back.status).toBe(200);
+    expect((await app.api.get(`/events?${window}`, { token: user.token })).body.items).toEqual([]);
+  });
+
   it('gives a changed occurrence its own title and location, and names every occurrence by the start its series gave it', async () => {
     const user = await createUser(app.api, 'occurrence-texts');
     const id = await series(user, 'Review', '2026-02-02T10:00:00Z', {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CalendarEvent, EventSnapshot } from '../db/entities';
-import { seriesEnd, type RecurrencePattern } from './recurrence';
+import { seriesEnd, seriesStart, type RecurrencePattern } from './recurrence';
 
 export type { EventSnapshot };
 export type EventField = keyof EventSnapshot;
@@ -72,14 +72,23 @@ export function applySnapshot(event: CalendarEvent, snapshot: EventSnapshot): vo
   event.location = snapshot.location;
   event.isRecurring = snapshot.is_recurring;
   event.recurrencePattern = snapshot.recurrence_pattern;
+  event.seriesStart = seriesStartOf(snapshot);
   event.seriesEnd = seriesEndOf(snapshot);
+}
+
+/** When the event's first occurrence starts, as stored beside its fields (see CalendarEvent.seriesStart). */
+export function seriesStartOf(snapshot: EventSnapshot): Date {
+  return seriesStart(new Date(snapshot.start_time), patternOf(snapshot));
 }
 
 /** When the event's last occurrence ends, as stored beside its fields (see CalendarEvent.seriesEnd). */
 export function seriesEndOf(snapshot: EventSnapshot): Date | null {
+  return seriesEnd(new Date(snapshot.start_time), new Date(snapshot.end_time), patternOf(snapshot));
+}
+
+function patternOf(snapshot: EventSnapshot): RecurrencePattern | null {
   // What is stored is what RecurrencePattern parsed, in one of its two spellings.
-  const pattern = snapshot.is_recurring ? (snapshot.recurrence_pattern as RecurrencePattern | null) : null;
-  return seriesEnd(new Date(snapshot.start_time), new Date(snapshot.end_time), pattern);
+  return snapshot.is_recurring ? (snapshot.recurrence_pattern as RecurrencePattern | null) : null;
 }
 
 /** The fields whose values differ, in display order; `before` null means the event is new. */

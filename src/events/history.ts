@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Row, Statement } from '../db/batch';
 import { SAVE_STATE, saveStateParams, type SavedState } from '../documents/store';
-import { seriesEndOf, type EventSnapshot, type FieldChange } from './fields';
+import { seriesEndOf, seriesStartOf, type EventSnapshot, type FieldChange } from './fields';
 
 /*
  * How versions and changelog rows are written, in plain SQL: every write of an event makes one
@@ -41,7 +41,8 @@ export function recordChangeStatement(version: NewVersion, document: SavedState)
   return {
     sql: `with changed as (
             update "event" set title = ?, description = ?, start_time = ?::timestamptz, end_time = ?::timestamptz, location = ?,
-              is_recurring = ?, recurrence_pattern = ?::jsonb, series_end = ?::timestamptz, version = ?, updated_at = now()
+              is_recurring = ?, recurrence_pattern = ?::jsonb, series_start = ?::timestamptz, series_end = ?::timestamptz, version = ?,
+              updated_at = now()
             where id = ? returning *
           ), ${VERSION_ROWS}, ${SAVE_STATE}
           select changed.*, (select username from "user" where id = ?) as version_author from changed`,
@@ -53,6 +54,7 @@ export function recordChangeStatement(version: NewVersion, document: SavedState)
       snapshot.location,
       snapshot.is_recurring,
       json(snapshot.recurrence_pattern),
+      seriesStartOf(snapshot).toISOString(),
       seriesEndOf(snapshot)?.toISOString() ?? null,
       version.versionNumber,
       version.eventId,

@@ -165,6 +165,12 @@ function normaliseRRule(text: string): string | null {
   return [freq, ...sortedValues.sort()].join(';');
 }
 
+/** When the first occurrence of an event starts: its own start, unless the pattern moves one earlier. */
+export function seriesStart(start: Date, pattern: RecurrencePattern | null): Date {
+  const movedStarts = (pattern?.overrides ?? []).map((moved) => Date.parse(moved.start_time));
+  return new Date(Math.min(start.getTime(), ...movedStarts));
+}
+
 /**
  * When the last occurrence of an event ends, at the latest: its own end unless it recurs; null
  * when it recurs for ever, or when where its last occurrence falls cannot be told without

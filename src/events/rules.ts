@@ -20,10 +20,5 @@ export function assertValidEvent(state: EventSnapshot, at = 'body'): void {
   if (typeof until === 'string' && Date.parse(until) < start) {
     issues.push({ path: `${at}.recurrence_pattern.until`, message: 'must not be before start_time' });
   }
-  // Range queries find a series from its start on (see CalendarEvent.seriesEnd for its end).
-  const moves = (state.recurrence_pattern?.overrides ?? []) as { start_time: string }[];
-  moves.forEach((moved, index) => {
-    if (Date.parse(moved.start_time) < start) issues.push({ path: `${at}.recurrence_pattern.overrides.${index}.start_time`, message: 'must not be before start_time' });
-  });
   if (issues.length) throw new ValidationFailed(issues, 'The event would be invalid');
 }

@@ -420,14 +420,13 @@ function withRole(permission: EventPermission): EventWithRole {
 }
 
 /**
- * The caller's permissions on events that match the filters. A window keeps an event that starts
- * before its end and, while a recurring one's series lasts, any of whose occurrences can end
- * after its start.
+ * The caller's permissions on events that match the filters. A window keeps an event any of
+ * whose occurrences (a moved one too) can start before its end and end after its start.
  */
 function visibleTo(actorId: number, filters: { start?: string; end?: string; q?: string; role?: Role; isRecurring?: boolean }): FilterQuery<EventPermission> {
   const event: FilterQuery<CalendarEvent> = filters.isRecurring === undefined ? {} : { isRecurring: filters.isRecurring };
   if (filters.start) event.$and = [{ $or: [{ seriesEnd: null }, { seriesEnd: { $gt: new Date(filters.start) } }] }];
-  if (filters.end) event.startTime = { $lt: new Date(filters.end) };
+  if (filters.end) event.seriesStart = { $lt: new Date(filters.end) };
   if (filters.q) {
     const pattern = `%${escapeLike(filters.q)}%`;
     event.$or = [{ title: { $ilike: pattern } }, { description: { $ilike: pattern } }];

@@ -9,6 +9,7 @@ export type RecurrencePattern = Record<string, unknown>;
 @Check({ name: 'event_end_after_start', expression: 'end_time > start_time' })
 @Index({ properties: ['startTime'] })
 @Index({ properties: ['endTime'] })
+@Index({ properties: ['seriesStart'] })
 @Index({ properties: ['owner', 'icalUid'] })
 export class CalendarEvent {
   [OptionalProps]?: 'description' | 'location' | 'isRecurring' | 'recurrencePattern' | 'seriesEnd' | 'icalUid' | 'version' | 'createdAt' | 'updatedAt';
@@ -36,6 +37,13 @@ export class CalendarEvent {
 
   @Property({ type: 'json', nullable: true })
   recurrencePattern: RecurrencePattern | null = null;
+
+  /**
+   * When the first occurrence starts: startTime, unless the pattern moves an occurrence earlier.
+   * Derived on every write, as seriesEnd is, so range queries find a series by any occurrence.
+   */
+  @Property({ columnType: 'timestamptz' })
+  seriesStart!: Date;
 
   /**
    * When the last occurrence ends (endTime unless the event recurs; null when it recurs for ever),

@@ -6,6 +6,7 @@ import { Migration20261201080000 } from './Migration20261201080000';
 import { Migration20261201120000 } from './Migration20261201120000';
 import { Migration20261201130000 } from './Migration20261201130000';
 import { Migration20261201140000 } from './Migration20261201140000';
+import { Migration20261201150000 } from './Migration20261201150000';
 
 /** Every migration, oldest first. `npm run migration:create` writes a new file; add it here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201120000_password_attempts', class: Migration20261201120000 },
   { name: 'Migration20261201130000_calendar_feeds', class: Migration20261201130000 },
   { name: 'Migration20261201140000_event_ical_uid', class: Migration20261201140000 },
+  { name: 'Migration20261201150000_event_series_start', class: Migration20261201150000 },
 ];
