@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Row, Statement } from '../db/batch';
 import { SAVE_STATE, saveStateParams, type SavedState } from '../documents/store';
 import { seriesEndOf, seriesStartOf, type EventSnapshot, type FieldChange } from './fields';
@@ -22,19 +21,18 @@ export interface NewVersion {
   description: string | null;
 }
 
-/** Appends a new event's first version and its changelog rows in one statement; returns the author's username. */
-export async function recordVersion(tx: EntityManager, version: NewVersion): Promise<string> {
-  const [row] = await tx.execute<{ username: string }[]>(`with ${VERSION_ROWS} select username from "user" where id = ?`, [
-    ...versionParams(version),
-    version.authorId,
-  ]);
-  return row.username;
+/**
+ * Appends a new event's first version and its changelog rows, as one statement. Sent many at once
+ * (BatchedTransaction), the statements of a batch of new events take one round trip.
+ */
+export function recordVersionStatement(version: NewVersion): Statement {
+  return { sql: `with ${VERSION_ROWS} select 1`, params: versionParams(version) };
 }
 
 /**
  * The write of a change to an existing event, as one statement: its row takes the version's
- * fields and number, the version is appended with its changelog (as in recordVersion), and the
- * document's new state is saved. `changedEvent` reads its one row.
+ * fields and number, the version is appended with its changelog (as in recordVersionStatement),
+ * and the document's new state is saved. `changedEvent` reads its one row.
  */
 export function recordChangeStatement(version: NewVersion, document: SavedState): Statement {
   const { snapshot } = version;

@@ -12,7 +12,7 @@ import { accessByKey, accessKey, accessStatement, assertAccess, authorize } from
 import type { EventFeed, VersionNotice } from './feed';
 import { lockEvent, lockStatement } from './lock';
 import { applySnapshot, changedFields, snapshotOf, type EventField, type EventRow, type EventSnapshot } from './fields';
-import { changedEvent, recordChangeStatement, recordVersion } from './history';
+import { changedEvent, recordChangeStatement, recordVersionStatement } from './history';
 import { assertValidEvent } from './rules';
 import { Expander, type ExpandedOccurrence } from './occurrences';
 import { seriesPattern } from './recurrence';
@@ -134,22 +134,28 @@ export class EventsService {
       await tx.execute('select pg_advisory_xact_lock(?, ?)', [IMPORT_LOCK, actorId]);
       const uids = drafts.flatMap(({ icalUid }) => (icalUid ? [icalUid] : []));
       const ids = uids.flatMap((uid) => idOfUid(uid) ?? []);
-      const owned = uids.length ? await tx.find(CalendarEvent, { owner: actorId, $or: [{ icalUid: { $in: uids } }, { id: { $in: ids } }] }, { fields: ['id', 'icalUid'] }) : [];
-      const ownedIds = new Set(owned.map((event) => event.id));
-      const byUid = new Map(owned.flatMap((event) => (event.icalUid ? [[event.icalUid, event.id] as const] : [])));
-      const ownedEventOf = (uid: string): number | undefined => {
-        const exported = idOfUid(uid);
-        return byUid.get(uid) ?? (exported !== null && ownedIds.has(exported) ? exported : undefined);
-      };
+      const owned = uids.length ? await tx.find(CalendarEvent, { owner: actorId, $or: [{ icalUid: { $in: uids } }, { id: { $in: ids } }] }) : [];
+      const byId = new Map(owned.map((event) => [event.id, event]));
+      const byUid = new Map(owned.flatMap((event) => (event.icalUid ? [[event.icalUid, event] as const] : [])));
+      const ownedEventOf = (uid: string): CalendarEvent | undefined => byUid.get(uid) ?? byId.get(idOfUid(uid) ?? Number.NaN);
       const again = new Map(drafts.flatMap((draft) => {
-        const eventId = draft.icalUid ? ownedEventOf(draft.icalUid) : undefined;
-        return eventId === undefined ? [] : [[draft, eventId] as const];
+        const event = draft.icalUid ? ownedEventOf(draft.icalUid) : undefined;
+        return event ? [[draft, event] as const] : [];
       }));
       const created = await insertEvents(tx, actorId, drafts.filter((draft) => !again.has(draft)), 'Imported');
       const repeated: RepeatedImport[] = [];
-      for (const [draft, eventId] of again) {
-        const input = { eventId, actor: editorOf(actorId), patch: (event: CalendarEvent) => fileChanges(event, draft.fields), description: 'Imported' };
+      for (const [draft, event] of again) {
+        const eventId = event.id;
         try {
+          // The same as read is left alone, with no lock or write: a change made since comes after
+          // this import. One that differs is compared again once locked, if it changed meanwhile.
+          const patch = fileChanges(event, draft.fields);
+          if (!Object.keys(patch).length) {
+            repeated.push({ draft, eventId, outcome: { event, role: 'owner', version: null } });
+            continue;
+          }
+          const patchOf = (locked: CalendarEvent) => (locked.version === event.version ? patch : fileChanges(locked, draft.fields));
+          const input = { eventId, actor: editorOf(actorId), patch: patchOf, description: 'Imported' };
           const result = await BatchedTransaction.within(tx, (batch) => this.commitIn(batch, input));
           commits.push({ eventId, result });
           repeated.push({ draft, eventId, outcome: this.changeResult(result) });
@@ -407,11 +413,12 @@ async function insertEvents(tx: EntityManager, actorId: number, drafts: NewEvent
     return event;
   });
   await tx.flush();
-  for (const [index, event] of events.entries()) {
+  const versions = events.map((event, index) => {
     const snapshot = drafts[index].fields;
     const changes = changedFields(null, snapshot).map((change) => ({ ...change, authorId: actorId }));
-    await recordVersion(tx, { eventId: event.id, versionNumber: event.version, snapshot, authorId: actorId, changes, description });
-  }
+    return recordVersionStatement({ eventId: event.id, versionNumber: event.version, snapshot, authorId: actorId, changes, description });
+  });
+  await BatchedTransaction.within(tx, (batch) => batch.send(versions));
   return events.map((event) => ({ event, role: 'owner' as const }));
 }
 
