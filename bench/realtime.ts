@@ -28,9 +28,12 @@
  *   BENCH_BASELINE=/path/to/other/checkout npm run bench:realtime
  *   BENCH_EXPLAIN=1 npm run bench:realtime
  *   BENCH_WARMUP_SECONDS=6 npm run bench:realtime    (rooms' 10 s checkpoint limit inside the latency phase)
+ *   BENCH_STORING_HOCUSPOCUS=1 npm run bench:realtime
  *
  * BENCH_BASELINE adds a third server to every round: this project as built in another checkout
  * (after `npm run build` there), to compare a change with the code before it side by side.
+ * BENCH_STORING_HOCUSPOCUS adds Hocuspocus storing every update in PostgreSQL as it arrives, as
+ * ours does (it has no acks, so no client waits for it): what that durability costs it.
  * BENCH_EXPLAIN traces each server's GC pauses and event-loop stalls (bench/server-trace.ts) and,
  * after each latency phase, tells how many of the deliveries behind the p99 waited through one.
  */
@@ -43,7 +46,7 @@ import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import type { Pause } from './server-trace';
-import { BASELINE_ROOT, ourApi, ROOT, spawnServer, startDatabase, startOurServer, type ServerProcess } from './servers';
+import { BASELINE_ROOT, createDatabase, ourApi, ROOT, spawnServer, startDatabase, startOurServer, type ServerProcess } from './servers';
 
 interface Scenario {
   name: string;
@@ -64,6 +67,8 @@ const SCENARIOS: Scenario[] = [
 const LATENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Adds Hocuspocus storing every update in PostgreSQL as it arrives (bench/hocuspocus-server.ts) to every round. */
+const STORING_HOCUSPOCUS = Boolean(process.env.BENCH_STORING_HOCUSPOCUS);
 
 // ---------------------------------------------------------------------------------------------
 // Clients: an editor typing one character per update, viewers recording when each arrives
@@ -279,11 +284,18 @@ class Ours implements Target {
 }
 
 class Hocuspocus implements Target {
-  name = 'hocuspocus';
-  storesUpdates = false;
+  /** `storeUrl`: a PostgreSQL server in whose database of its own it stores every update. */
+  constructor(
+    readonly name = 'hocuspocus',
+    private readonly storeUrl?: string,
+  ) {}
 
-  start(): Promise<ServerProcess> {
-    return spawnServer('dist/bench/hocuspocus-server.js', {});
+  get storesUpdates(): boolean {
+    return this.storeUrl !== undefined;
+  }
+
+  async start(): Promise<ServerProcess> {
+    return spawnServer('dist/bench/hocuspocus-server.js', this.storeUrl ? { HOCUSPOCUS_STORE_URL: await createDatabase(this.storeUrl) } : {});
   }
 
   async openRoom(server: ServerProcess, index: number, viewers: number, record: Recorder): Promise<Room> {
@@ -507,8 +519,14 @@ async function main(): Promise<void> {
   const wanted = process.env.BENCH_SCENARIOS?.split(',');
   const scenarios = SCENARIOS.filter((scenario) => !wanted || wanted.includes(scenario.name));
   const database = await startDatabase();
-  const targets: Target[] = [new Hocuspocus(), new Ours(database.url), ...(BASELINE_ROOT ? [new Ours(database.url, 'baseline', BASELINE_ROOT)] : [])];
-  const tables = { hocuspocus: [] as string[], baseline: [] as string[] };
+  const theirs = new Hocuspocus();
+  const ours = new Ours(database.url);
+  const others: { target: Target; label: string; rows: string[] }[] = [
+    ...(BASELINE_ROOT ? [{ target: new Ours(database.url, 'baseline', BASELINE_ROOT), label: 'baseline', rows: [] }] : []),
+    ...(STORING_HOCUSPOCUS ? [{ target: new Hocuspocus('hocuspocus+pg', database.url), label: 'Hocuspocus storing every update', rows: [] }] : []),
+  ];
+  const targets: Target[] = [theirs, ours, ...others.map((other) => other.target)];
+  const hocuspocusRows: string[] = [];
   try {
     for (const scenario of scenarios) {
       console.error(`scenario ${scenario.name}: ${scenario.rooms} room(s) x (1 editor + ${scenario.viewersPerRoom} viewers)`);
@@ -519,18 +537,18 @@ async function main(): Promise<void> {
         for (const target of targets) results.push(await measure(target, scenario, database.cpuMs));
         runs.push(results);
       }
-      const [theirs, ours, baseline] = targets.map((_, index) => runs.map((results) => results[index]));
-      tables.hocuspocus.push(...compare(scenario.name, ours, theirs));
-      if (baseline) tables.baseline.push(...compare(scenario.name, ours, baseline));
+      const byRound = (target: Target) => runs.map((results) => results[targets.indexOf(target)]);
+      hocuspocusRows.push(...compare(scenario.name, byRound(ours), byRound(theirs)));
+      for (const other of others) other.rows.push(...compare(scenario.name, byRound(ours), byRound(other.target)));
     }
   } finally {
     await database.stop();
   }
   console.log(`\nNode ${process.version}, ${LATENCY_SECONDS} s of steady typing per scenario, medians of ${ROUNDS} rounds; ratio = ours / Hocuspocus\n`);
-  printTable('Hocuspocus 3.4.4', tables.hocuspocus);
-  if (BASELINE_ROOT) {
-    console.log(`\nThe same against the baseline, ${BASELINE_ROOT}; ratio = ours / baseline\n`);
-    printTable('baseline', tables.baseline);
+  printTable('Hocuspocus 3.4.4', hocuspocusRows);
+  for (const other of others) {
+    console.log(`\nThe same against ${other.label === 'baseline' ? `the baseline, ${BASELINE_ROOT}` : other.label}; ratio = ours / ${other.target.name}\n`);
+    printTable(other.label, other.rows);
   }
 }
 

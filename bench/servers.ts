@@ -129,7 +129,7 @@ export async function startDatabase(): Promise<{ url: string; cpuMs?: () => numb
 }
 
 /** A fresh database on the PostgreSQL at `serverUrl`, for one server's run. */
-async function createDatabase(serverUrl: string): Promise<string> {
+export async function createDatabase(serverUrl: string): Promise<string> {
   const name = `neofi_bench_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();

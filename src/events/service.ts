@@ -148,14 +148,12 @@ export class EventsService {
         const eventId = event.id;
         try {
           // The same as read is left alone, with no lock or write: a change made since comes after
-          // this import. One that differs is compared again once locked, if it changed meanwhile.
-          const patch = fileChanges(event, draft.fields);
-          if (!Object.keys(patch).length) {
+          // this import. One that differs is compared again once locked.
+          if (!Object.keys(fileChanges(event, draft.fields)).length) {
             repeated.push({ draft, eventId, outcome: { event, role: 'owner', version: null } });
             continue;
           }
-          const patchOf = (locked: CalendarEvent) => (locked.version === event.version ? patch : fileChanges(locked, draft.fields));
-          const input = { eventId, actor: editorOf(actorId), patch: patchOf, description: 'Imported' };
+          const input = { eventId, actor: editorOf(actorId), patch: (locked: CalendarEvent) => fileChanges(locked, draft.fields), description: 'Imported' };
           const result = await BatchedTransaction.within(tx, (batch) => this.commitIn(batch, input));
           commits.push({ eventId, result });
           repeated.push({ draft, eventId, outcome: this.changeResult(result) });
