@@ -198,6 +198,26 @@ describe('iCalendar import', () => {
     expect((await occurrencesOf(to))[0]).toEqual(['Kickoff', 'Room 1', '2026-10-30T09:00:00.000Z', '2026-10-30T10:00:00.000Z']);
   });
 
+  it("knows the events shared with the importer: an editor takes the file's changes, a viewer is told, neither gets a copy", async () => {
+    const [owner, editor, viewer] = await Promise.all(['shared-owner', 'shared-editor', 'shared-viewer'].map((name) => createUser(app.api, name)));
+    const id = await createEvent(app.api, owner, { title: 'Board meeting' });
+    await share(app.api, owner, id, editor, 'editor');
+    await share(app.api, owner, id, viewer, 'viewer');
+    for (const user of [editor, viewer]) {
+      const ics = (await app.api.get('/events.ics', { token: user.token })).body;
+      const again = await importing(user, ics);
+      expect([again.status, again.body.items, again.body.updated]).toEqual([200, [], []]);
+      expect(again.body.skipped).toEqual([expect.objectContaining({ reason: `already here, as event ${id}, and unchanged` })]);
+    }
+    const renamed = (await app.api.get('/events.ics', { token: owner.token })).body.replace('SUMMARY:Board meeting', 'SUMMARY:Board meeting (moved)');
+    const byViewer = await importing(viewer, renamed);
+    expect([byViewer.body.items, byViewer.body.updated]).toEqual([[], []]);
+    expect(byViewer.body.skipped[0].reason).toBe(`already here, as event ${id}, which could not take the file's fields: Only editors and the owner can edit this event`);
+    const byEditor = await importing(editor, renamed);
+    expect(byEditor.body.updated).toEqual([expect.objectContaining({ id, title: 'Board meeting (moved)', role: 'editor', version: 2 })]);
+    for (const user of [owner, editor, viewer]) expect((await app.api.get('/events', { token: user.token })).body.total).toBe(1);
+  });
+
   it('makes the events of one file once when it is imported twice at the same time', async () => {
     const user = await createUser(app.api, 'import-twice');
     const ics = ['BEGIN:VCALENDAR', ...[1, 2, 3].map((n) => `BEGIN:VEVENT\r\nUID:twice-${n}@example.com\r\nSUMMARY:Twice ${n}\r\nDTSTART:20261026T12000${n}Z\r\nDTEND:20261026T130000Z\r\nEND:VEVENT`), 'END:VCALENDAR'].join('\r\n');

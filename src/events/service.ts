@@ -116,10 +116,11 @@ export class EventsService {
   }
 
   /**
-   * Events read from an iCalendar file, all in one transaction. One the caller already owns by its
+   * Events read from an iCalendar file, all in one transaction. One the caller already has by its
    * UID (an earlier import gave an event that UID, or `idOfUid` says it is one of this server's, in
-   * a file this server exported) is not made again: it takes the file's fields through the write
-   * path, as any edit would. `fileChanges` says which of them differ from the event as locked.
+   * a file this server exported), their own or shared with them, is not made again: it takes the
+   * file's fields through the write path, as any edit would (a viewer's is refused, and listed).
+   * `fileChanges` says which of them differ from the event as locked.
    */
   async importMany(
     actorId: number,
@@ -134,23 +135,26 @@ export class EventsService {
       await tx.execute('select pg_advisory_xact_lock(?, ?)', [IMPORT_LOCK, actorId]);
       const uids = drafts.flatMap(({ icalUid }) => (icalUid ? [icalUid] : []));
       const ids = uids.flatMap((uid) => idOfUid(uid) ?? []);
-      const owned = uids.length ? await tx.find(CalendarEvent, { owner: actorId, $or: [{ icalUid: { $in: uids } }, { id: { $in: ids } }] }) : [];
-      const byId = new Map(owned.map((event) => [event.id, event]));
-      const byUid = new Map(owned.flatMap((event) => (event.icalUid ? [[event.icalUid, event] as const] : [])));
-      const ownedEventOf = (uid: string): CalendarEvent | undefined => byUid.get(uid) ?? byId.get(idOfUid(uid) ?? Number.NaN);
+      const named = { $or: [{ icalUid: { $in: uids } }, { id: { $in: ids } }] };
+      // The caller's own first (roles sort as declared), so of two events with one UID theirs is taken.
+      const known = uids.length ? await tx.find(EventPermission, { user: actorId, event: named }, { populate: ['event'], orderBy: { role: 'asc', event: { id: 'asc' } } }) : [];
+      const byId = new Map(known.map((permission) => [permission.event.id, withRole(permission)]));
+      const byUid = new Map<string, EventWithRole>();
+      for (const permission of known) if (permission.event.icalUid && !byUid.has(permission.event.icalUid)) byUid.set(permission.event.icalUid, withRole(permission));
+      const knownEventOf = (uid: string): EventWithRole | undefined => byUid.get(uid) ?? byId.get(idOfUid(uid) ?? Number.NaN);
       const again = new Map(drafts.flatMap((draft) => {
-        const event = draft.icalUid ? ownedEventOf(draft.icalUid) : undefined;
-        return event ? [[draft, event] as const] : [];
+        const found = draft.icalUid ? knownEventOf(draft.icalUid) : undefined;
+        return found ? [[draft, found] as const] : [];
       }));
       const created = await insertEvents(tx, actorId, drafts.filter((draft) => !again.has(draft)), 'Imported');
       const repeated: RepeatedImport[] = [];
-      for (const [draft, event] of again) {
+      for (const [draft, { event, role }] of again) {
         const eventId = event.id;
         try {
           // The same as read is left alone, with no lock or write: a change made since comes after
           // this import. One that differs is compared again once locked.
           if (!Object.keys(fileChanges(event, draft.fields)).length) {
-            repeated.push({ draft, eventId, outcome: { event, role: 'owner', version: null } });
+            repeated.push({ draft, eventId, outcome: { event, role, version: null } });
             continue;
           }
           const input = { eventId, actor: editorOf(actorId), patch: (locked: CalendarEvent) => fileChanges(locked, draft.fields), description: 'Imported' };
