@@ -1,6 +1,6 @@
 import ICAL from 'ical.js';
 import { User } from '../src/db/entities';
-import { createEvent, createUser, share, type TestUser } from './support/fixtures';
+import { createEvent, createUser, sampleEvent, share, type TestUser } from './support/fixtures';
 import { startTestApp, withClient, type TestApp } from './support/test-app';
 
 let app: TestApp;
@@ -216,6 +216,20 @@ describe('iCalendar import', () => {
     const byEditor = await importing(editor, renamed);
     expect(byEditor.body.updated).toEqual([expect.objectContaining({ id, title: 'Board meeting (moved)', role: 'editor', version: 2 })]);
     for (const user of [owner, editor, viewer]) expect((await app.api.get('/events', { token: user.token })).body.total).toBe(1);
+  });
+
+  it('lets two users import changes to the same shared events at once, whatever order their files list them in', async () => {
+    const [owner, editor] = await Promise.all(['order-owner', 'order-editor'].map((name) => createUser(app.api, name)));
+    const made = await app.api.post('/events/batch', { events: Array.from({ length: 40 }, (_, n) => sampleEvent({ title: `Shared ${n}` })) }, { token: owner.token });
+    const ids: number[] = made.body.items.map((event: { id: number }) => event.id);
+    for (const id of ids) await share(app.api, owner, id, editor, 'editor');
+    const ics = (await app.api.get('/events.ics', { token: owner.token })).body as string;
+    const [head, ...rest] = ics.split('BEGIN:VEVENT');
+    const events = rest.map((event) => `BEGIN:VEVENT${event.replace('END:VCALENDAR', '')}`);
+    const file = (listed: string[], by: string) => `${head}${listed.join('').replace(/SUMMARY:Shared/g, `SUMMARY:${by}`)}END:VCALENDAR\r\n`;
+    const [first, second] = await Promise.all([importing(owner, file(events, 'Owner')), importing(editor, file([...events].reverse(), 'Editor'))]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect([first.body.updated.length, second.body.updated.length]).toEqual([40, 40]);
   });
 
   it('makes the events of one file once when it is imported twice at the same time', async () => {

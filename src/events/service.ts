@@ -148,7 +148,9 @@ export class EventsService {
       }));
       const created = await insertEvents(tx, actorId, drafts.filter((draft) => !again.has(draft)), 'Imported');
       const repeated: RepeatedImport[] = [];
-      for (const [draft, { event, role }] of again) {
+      // In the order of the events' ids, as every import locks them: two importers of shared events
+      // then queue rather than each hold a lock the other waits for.
+      for (const [draft, { event, role }] of [...again].sort(([, a], [, b]) => a.event.id - b.event.id)) {
         const eventId = event.id;
         try {
           // The same as read is left alone, with no lock or write: a change made since comes after
