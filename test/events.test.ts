@@ -502,6 +502,63 @@ describe('occurrences', () => {
   });
 });
 
+describe('conflicts', () => {
+  const at = (day: number, hour: number, minute = 0) => `2026-03-0${day}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00.000Z`;
+  const conflicts = (user: TestUser, query: string) => app.api.get(`/events/conflicts?${query}`, { token: user.token });
+  const named = (body: { items: { first: { title: string; start_time: string }; second: { title: string; start_time: string } }[] }) =>
+    body.items.map(({ first, second }) => `${first.title} ${first.start_time.slice(8, 16)} x ${second.title} ${second.start_time.slice(8, 16)}`);
+
+  it("pairs the overlapping occurrences of the caller's events, their own and shared, and no others", async () => {
+    const [user, colleague] = await Promise.all([createUser(app.api, 'double-booked'), createUser(app.api, 'colleague')]);
+    await createEvent(app.api, user, { title: 'Review', start_time: at(2, 9), end_time: at(2, 10) });
+    await createEvent(app.api, user, { title: 'Call', start_time: at(2, 9, 30), end_time: at(2, 10, 30) });
+    // Back to back with the call: no conflict.
+    await createEvent(app.api, user, { title: 'Lunch', start_time: at(2, 10, 30), end_time: at(2, 11, 30) });
+    // Daily for three days; its own occurrences never conflict with each other.
+    await createEvent(app.api, user, { title: 'Standup', start_time: at(2, 9, 45), end_time: at(2, 9, 55), is_recurring: true, recurrence_pattern: { frequency: 'daily', count: 3 } });
+    const shared = await createEvent(app.api, colleague, { title: 'Workshop', start_time: at(3, 9), end_time: at(3, 12) });
+    await share(app.api, colleague, shared, user, 'viewer');
+    // The colleague's own event, not shared: not the user's conflict.
+    await createEvent(app.api, colleague, { title: 'Private', start_time: at(4, 9), end_time: at(4, 10) });
+
+    const found = await conflicts(user, `start=${at(1, 0)}&end=${at(5, 0)}`);
+    expect(found.status).toBe(200);
+    expect(named(found.body)).toEqual([
+      'Review 02T09:00 x Call 02T09:30',
+      'Review 02T09:00 x Standup 02T09:45',
+      'Call 02T09:30 x Standup 02T09:45',
+      'Workshop 03T09:00 x Standup 03T09:45',
+    ]);
+    expect(found.body.items[3]).toEqual({
+      first: expect.objectContaining({ event_id: shared, role: 'viewer', recurrence_id: null, end_time: at(3, 12) }),
+      second: expect.objectContaining({ recurrence_id: at(3, 9, 45), is_recurring: true, role: 'owner' }),
+    });
+    expect(found.body.truncated).toBe(false);
+    // The colleague sees none: their two events do not overlap, and the user's are not theirs.
+    expect((await conflicts(colleague, `start=${at(1, 0)}&end=${at(5, 0)}`)).body.items).toEqual([]);
+
+    const first = await conflicts(user, `start=${at(1, 0)}&end=${at(5, 0)}&limit=2`);
+    expect([named(first.body), first.body.truncated]).toEqual([['Review 02T09:00 x Call 02T09:30', 'Review 02T09:00 x Standup 02T09:45'], true]);
+    // A window sees the occurrences in it.
+    expect(named((await conflicts(user, `start=${at(3, 0)}&end=${at(4, 0)}`)).body)).toEqual(['Workshop 03T09:00 x Standup 03T09:45']);
+    // A series whose occurrences overlap each other (a daily event of 26 hours) is not booked twice.
+    await createEvent(app.api, user, { title: 'Retreat', start_time: at(6, 9), end_time: at(7, 11), is_recurring: true, recurrence_pattern: { frequency: 'daily', count: 2 } });
+    expect((await conflicts(user, `start=${at(6, 0)}&end=${at(9, 0)}`)).body.items).toEqual([]);
+  });
+
+  it.each([
+    ['no end', `start=${at(1, 0)}`, 'query.end'],
+    ['an end before the start', `start=${at(2, 0)}&end=${at(1, 0)}`, 'query.end'],
+    ['a window over 366 days', 'start=2026-01-01T00:00:00Z&end=2027-06-01T00:00:00Z', 'query.end'],
+    ['a limit of 0', `start=${at(1, 0)}&end=${at(2, 0)}&limit=0`, 'query.limit'],
+  ])('refuses %s with 422 naming the field, and answers no one without a token', async (_, query, path) => {
+    const response = await conflicts(owner, query);
+    expect(response.status).toBe(422);
+    expect(response.body.error.details.fields.map((field: { path: string }) => field.path)).toContain(path);
+    expect((await app.api.get(`/events/conflicts?start=${at(1, 0)}&end=${at(2, 0)}`)).status).toBe(401);
+  });
+});
+
 describe('update', () => {
   it('changes only the given fields and records one version with a changelog row per changed field', async () => {
     const id = await createEvent(app.api, owner);

@@ -56,6 +56,7 @@ describe('the running app', () => {
         'POST /api/v1/events/batch',
         'POST /api/v1/events/import',
         'GET /api/v1/events',
+        'GET /api/v1/events/conflicts',
         'GET /api/v1/events/occurrences',
         'GET /api/v1/events.ics',
         'POST /api/v1/calendar-feed',

@@ -2,6 +2,8 @@ import { ETAG_HEADER, IF_MATCH_HEADER, ifMatchVersions, setVersionTag } from '..
 import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse, EventIdParams } from '../http/schemas';
 import {
+  ConflictList,
+  ConflictsQuery,
   CreateEventBody,
   CreateEventsBody,
   EventList,
@@ -75,6 +77,21 @@ export function eventRoutes(events: EventsService): Route[] {
       async handler(ctx, { query, caller }) {
         const { items, truncated, unexpanded } = await events.occurrences(caller.id, query);
         ctx.body = { items: items.map(presentOccurrence), truncated, unexpanded };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/events/conflicts',
+      tag: TAG,
+      summary: "List the caller's double bookings in a time window",
+      description:
+        "Pairs of occurrences (as GET /events/occurrences gives them) of two different events, the caller's own or shared with them, that overlap: " +
+        'each starts before the other ends, so back-to-back events do not conflict. Ordered by the later start of each pair.',
+      query: ConflictsQuery,
+      responses: { 200: { description: 'The overlapping pairs in the window', schema: ConflictList } },
+      async handler(ctx, { query, caller }) {
+        const { pairs, truncated, unexpanded } = await events.conflicts(caller.id, query);
+        ctx.body = { items: pairs.map(([first, second]) => ({ first: presentOccurrence(first), second: presentOccurrence(second) })), truncated, unexpanded };
       },
     }),
     defineRoute({

@@ -59,20 +59,40 @@ export const ListEventsQuery = EventFilters.safeExtend(Pagination.shape);
 
 /** The longest window occurrences are listed for: it bounds how far each rule is expanded. */
 const MAX_OCCURRENCE_WINDOW_DAYS = 366;
+/** The most occurrences one request works out. */
+export const MAX_OCCURRENCES = 2000;
 
-export const OccurrencesQuery = z
-  .object({
-    start: Time.meta({ description: 'Keep occurrences that end after this time' }),
-    end: Time.meta({ description: `Keep occurrences that start before this time; at most ${MAX_OCCURRENCE_WINDOW_DAYS} days after start` }),
+/** The times of a window that occurrences are worked out in. */
+const WINDOW = {
+  start: Time.meta({ description: 'Keep occurrences that end after this time' }),
+  end: Time.meta({ description: `Keep occurrences that start before this time; at most ${MAX_OCCURRENCE_WINDOW_DAYS} days after start` }),
+};
+
+/** The window's own rules: its end after its start, and not too far after. */
+function bounded<S extends z.ZodType<{ start: string; end: string }>>(query: S): S {
+  return query
+    .refine((window) => window.start < window.end, { message: 'must be after start', path: ['end'] })
+    .refine((window) => Date.parse(window.end) - Date.parse(window.start) <= MAX_OCCURRENCE_WINDOW_DAYS * 86_400_000, {
+      message: `must be at most ${MAX_OCCURRENCE_WINDOW_DAYS} days after start`,
+      path: ['end'],
+    });
+}
+
+export const OccurrencesQuery = bounded(
+  z.object({
+    ...WINDOW,
     q: EventFilters.shape.q,
     role: EventFilters.shape.role,
-    limit: z.coerce.number().int().min(1).max(2000).default(500).meta({ description: 'At most 2000; the first by start time' }),
-  })
-  .refine((query) => query.start < query.end, { message: 'must be after start', path: ['end'] })
-  .refine((query) => Date.parse(query.end) - Date.parse(query.start) <= MAX_OCCURRENCE_WINDOW_DAYS * 86_400_000, {
-    message: `must be at most ${MAX_OCCURRENCE_WINDOW_DAYS} days after start`,
-    path: ['end'],
-  });
+    limit: z.coerce.number().int().min(1).max(MAX_OCCURRENCES).default(500).meta({ description: `At most ${MAX_OCCURRENCES}; the first by start time` }),
+  }),
+);
+
+export const ConflictsQuery = bounded(
+  z.object({
+    ...WINDOW,
+    limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: 'At most 1000 pairs; the first by the later start' }),
+  }),
+);
 
 export const OccurrenceResponse = z
   .object({
@@ -99,6 +119,16 @@ export const OccurrenceList = z
     }),
   })
   .meta({ id: 'OccurrenceList' });
+
+export const ConflictList = z
+  .object({
+    items: z.array(z.object({ first: OccurrenceResponse, second: OccurrenceResponse }).meta({ description: 'Two occurrences of different events that overlap; `first` starts no later' })),
+    truncated: z.boolean().meta({
+      description: `There may be more: more pairs than \`limit\`, or more occurrences in the window than the ${MAX_OCCURRENCES} looked at (ask for a shorter one)`,
+    }),
+    unexpanded: OccurrenceList.shape.unexpanded,
+  })
+  .meta({ id: 'ConflictList' });
 
 /** An event's own fields as responses give them: what every version keeps a snapshot of. */
 export const EventSnapshotResponse = z
@@ -134,6 +164,7 @@ export type UpdateEventInput = z.output<typeof UpdateEventBody>;
 export type ListEventsInput = z.output<typeof ListEventsQuery>;
 export type EventFiltersInput = z.output<typeof EventFilters>;
 export type OccurrencesInput = z.output<typeof OccurrencesQuery>;
+export type ConflictsInput = z.output<typeof ConflictsQuery>;
 export type EventResponse = z.infer<typeof EventResponse>;
 
 export function presentEvent(event: CalendarEvent, role: Role): EventResponse {

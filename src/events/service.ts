@@ -16,7 +16,8 @@ import { changedEvent, recordChangeStatement, recordVersionStatement } from './h
 import { assertValidEvent } from './rules';
 import { Expander, type ExpandedOccurrence } from './occurrences';
 import { seriesPattern } from './recurrence';
-import type { CreateEventInput, EventFiltersInput, ListEventsInput, OccurrencesInput } from './schemas';
+import { MAX_OCCURRENCES, type ConflictsInput, type CreateEventInput, type EventFiltersInput, type ListEventsInput, type OccurrencesInput } from './schemas';
+import { overlappingPairs } from './conflicts';
 
 export interface EventWithRole {
   event: CalendarEvent;
@@ -219,6 +220,16 @@ export class EventsService {
     }
     items.sort((a, b) => a.start.getTime() - b.start.getTime() || a.event.id - b.event.id);
     return { items: items.slice(0, query.limit), truncated: items.length > query.limit, unexpanded: unexpanded.sort((a, b) => a - b) };
+  }
+
+  /**
+   * The caller's occurrences in the window that overlap one of another event: double bookings,
+   * by the later one's start. Looks at the first MAX_OCCURRENCES occurrences of the window.
+   */
+  async conflicts(actorId: number, query: ConflictsInput): Promise<{ pairs: [EventOccurrence, EventOccurrence][]; truncated: boolean; unexpanded: number[] }> {
+    const { items, truncated, unexpanded } = await this.occurrences(actorId, { start: query.start, end: query.end, limit: MAX_OCCURRENCES });
+    const { pairs, truncated: morePairs } = overlappingPairs(items, query.limit);
+    return { pairs, truncated: truncated || morePairs, unexpanded };
   }
 
   /**
