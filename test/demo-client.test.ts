@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createUser, type TestUser } from './support/fixtures';
+import { createEvent, createUser, type TestUser } from './support/fixtures';
 import { startTestApp, type TestApp } from './support/test-app';
 
 /**
@@ -250,6 +250,20 @@ if (!CHROMIUM) console.warn('No Chromium found (install Debian\'s chromium or se
     await page.setInputFiles('#import-file', { name: 'changed.ics', mimeType: 'text/calendar', buffer: changed });
     await page.waitForSelector('#status:text("Imported 0 events, updated 1 from changed.ics")');
     await page.waitForSelector('#event-list button:text("Weekly sync in room 2")');
+
+    // Two events at once are marked, each with the other; the one after them is not.
+    await createEvent(app.api, erin, { title: 'Dentist', start_time: new Date(Date.now() + 2 * hour).toISOString(), end_time: new Date(Date.now() + 3 * hour).toISOString() });
+    await createEvent(app.api, erin, { title: 'Dinner', start_time: new Date(Date.now() + 4 * hour).toISOString(), end_time: new Date(Date.now() + 5 * hour).toISOString() });
+    await page.fill('#new-event-form [name=title]', 'School run');
+    await page.fill('#new-event-form [name=start_time]', await localInput(2.5 * hour));
+    await page.fill('#new-event-form [name=end_time]', await localInput(3.5 * hour));
+    await page.uncheck('#new-event-form [name=weekly]');
+    await page.click('#new-event-form button');
+    await page.waitForSelector('#upcoming button:text("School run")');
+    const upcoming = await page.locator('#upcoming li').allTextContents();
+    // Each line without its local time.
+    expect(upcoming.map((line) => line.replace(/ \d+\/\d+\/\d+, \S+ [AP]M/, ''))).toEqual(['Dentist overlaps School run', 'School run overlaps Dentist', 'Dinner']);
+    expect(await page.isVisible('#upcoming .conflict')).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

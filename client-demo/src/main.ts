@@ -144,21 +144,40 @@ function connect(): void {
 
 const WEEK_MS = 7 * 24 * 3_600_000;
 
-/** The caller's events, and what happens in the next 7 days (a weekly event there once a week). */
+/**
+ * The caller's events, and what happens in the next 7 days (a weekly event there once a week),
+ * each occurrence with the others it overlaps.
+ */
 async function listEvents(): Promise<void> {
   const now = Date.now();
   const nextWeek = `start=${new Date(now).toISOString()}&end=${new Date(now + WEEK_MS).toISOString()}`;
-  const [page, upcoming] = await Promise.all([
+  const [page, upcoming, conflicts] = await Promise.all([
     api.get<{ items: EventSummary[] }>('/events?limit=100'),
     api.get<{ items: OccurrenceSummary[] }>(`/events/occurrences?${nextWeek}`),
+    api.get<{ items: { first: OccurrenceSummary; second: OccurrenceSummary }[] }>(`/events/conflicts?${nextWeek}`),
   ]);
+  const overlapping = new Map<string, string[]>();
+  const noteOverlap = (occurrence: OccurrenceSummary, other: OccurrenceSummary) =>
+    overlapping.set(occurrenceKey(occurrence), [...(overlapping.get(occurrenceKey(occurrence)) ?? []), other.title]);
+  for (const { first, second } of conflicts.items) {
+    noteOverlap(first, second);
+    noteOverlap(second, first);
+  }
   $('#event-list').replaceChildren(...page.items.map((event) => eventItem(event.id, event.title, `${localTime(event.start_time)} · ${event.role}`)));
-  $('#upcoming').replaceChildren(...upcoming.items.map(upcomingItem));
+  $('#upcoming').replaceChildren(...upcoming.items.map((occurrence) => upcomingItem(occurrence, overlapping.get(occurrenceKey(occurrence)) ?? [])));
 }
 
-/** An occurrence; one of a series its caller may edit can be renamed or skipped, on its own. */
-function upcomingItem(occurrence: OccurrenceSummary): HTMLLIElement {
+const occurrenceKey = (occurrence: OccurrenceSummary) => `${occurrence.event_id} ${occurrence.start_time}`;
+
+/** An occurrence, and what it overlaps; one of a series its caller may edit can be renamed or skipped, on its own. */
+function upcomingItem(occurrence: OccurrenceSummary, overlaps: string[]): HTMLLIElement {
   const item = eventItem(occurrence.event_id, occurrence.title, localTime(occurrence.start_time));
+  if (overlaps.length) {
+    const note = document.createElement('span');
+    note.className = 'conflict';
+    note.textContent = ` overlaps ${overlaps.join(', ')}`;
+    item.append(note);
+  }
   if (occurrence.recurrence_id && occurrence.role !== 'viewer') {
     item.append(' ', actionButton('rename', 'Rename', () => renameOccurrence(occurrence)), ' ', actionButton('skip', 'Skip', () => skipOccurrence(occurrence)));
   }
