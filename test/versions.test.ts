@@ -145,6 +145,36 @@ describe('rollback', () => {
   });
 });
 
+describe('the event at a time', () => {
+  it('answers from history: each version while it was the latest, a rollback as a version of its own, 404 before the event', async () => {
+    const id = await createEvent(app.api, owner, { title: 'Planning' });
+    await share(app.api, owner, id, editor, 'viewer');
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+    await pause();
+    await app.api.put(`/events/${id}`, { title: 'Planning 2027', location: 'Room 9' }, { token: owner.token });
+    await pause();
+    await app.api.post(`/events/${id}/rollback/1`, undefined, { token: owner.token });
+    const history: { version_number: number; created_at: string }[] = (await app.api.get(`/events/${id}/history`, { token: owner.token })).body;
+    const madeAt = (version: number) => Date.parse(history.find((entry) => entry.version_number === version)!.created_at);
+    const asOf = (at: number, user = editor) => app.api.get(`/events/${id}?at=${new Date(at).toISOString()}`, { token: user.token });
+
+    const before = await asOf(madeAt(1) - 1);
+    expect([before.status, before.body.error.code]).toEqual([404, 'not_found']);
+    const first = await asOf(madeAt(2) - 1);
+    expect(first.body).toMatchObject({ id, title: 'Planning', location: 'Room 1', version: 1, role: 'viewer', updated_at: history.at(-1)!.created_at });
+    expect(first.headers.get('etag')).toBe('"1"');
+    expect((await asOf(madeAt(3) - 1)).body).toMatchObject({ title: 'Planning 2027', location: 'Room 9', version: 2 });
+    const now = await asOf(Date.now() + 60_000);
+    expect(now.body).toMatchObject({ title: 'Planning', location: 'Room 1', version: 3 });
+    // The event itself is as it is now, whatever was asked of its past.
+    expect((await app.api.get(`/events/${id}`, { token: editor.token })).body).toMatchObject({ title: 'Planning', version: 3 });
+
+    const stranger = await createUser(app.api, 'time-traveller');
+    expect((await asOf(Date.now(), stranger)).status).toBe(404);
+    expect((await app.api.get(`/events/${id}?at=yesterday`, { token: owner.token })).status).toBe(422);
+  });
+});
+
 describe('diff', () => {
   it('lists changed fields between two versions, with a line diff for multi-line descriptions', async () => {
     const id = await eventWithHistory();

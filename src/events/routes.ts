@@ -6,6 +6,7 @@ import {
   ConflictsQuery,
   CreateEventBody,
   CreateEventsBody,
+  EventAtQuery,
   EventList,
   EventPage,
   MAX_BATCH,
@@ -98,11 +99,13 @@ export function eventRoutes(events: EventsService): Route[] {
       method: 'get',
       path: '/events/{id}',
       tag: TAG,
-      summary: 'Get an event',
+      summary: 'Get an event, now or as it was at a time',
+      description: 'With `at`, the fields, `version` and `updated_at` of its latest version made by then, from its history; 404 if it did not exist yet.',
       params: EventIdParams,
+      query: EventAtQuery,
       responses: { 200: { description: 'The event', schema: EventResponse, headers: ETAG_HEADER }, 404: NOT_FOUND },
-      async handler(ctx, { params, caller }) {
-        sendEvent(ctx, await events.get(caller.id, params.id));
+      async handler(ctx, { params, query, caller }) {
+        sendEvent(ctx, query.at ? await events.asOf(caller.id, params.id, new Date(query.at)) : await events.get(caller.id, params.id));
       },
     }),
     defineRoute({

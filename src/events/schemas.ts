@@ -57,6 +57,10 @@ export const EventFilters = z
 
 export const ListEventsQuery = EventFilters.safeExtend(Pagination.shape);
 
+export const EventAtQuery = z.object({
+  at: Time.optional().meta({ description: 'The event as it was at this time: its latest version made by then' }),
+});
+
 /** The longest window occurrences are listed for: it bounds how far each rule is expanded. */
 const MAX_OCCURRENCE_WINDOW_DAYS = 366;
 /** The most occurrences one request works out. */

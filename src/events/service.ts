@@ -1,7 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
-import { CalendarEvent, EventDocument, EventPermission, User, type Role } from '../db/entities';
+import { CalendarEvent, EventDocument, EventPermission, EventVersion, User, type Role } from '../db/entities';
 import { BatchedTransaction, type Row } from '../db/batch';
 import { escapeLike } from '../db/like';
 import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
@@ -181,6 +181,20 @@ export class EventsService {
     const permission = await this.em.findOne(EventPermission, { event: eventId, user: actorId }, { populate: ['event'] });
     if (!permission) throw new NotFound('Event not found');
     return withRole(permission);
+  }
+
+  /**
+   * The event as it was at `at`: the fields of its latest version made by then, with that
+   * version's number (NotFound if it did not exist yet). Whoever may read it now may read its past.
+   */
+  async asOf(actorId: number, eventId: number, at: Date): Promise<EventWithRole> {
+    const { event, role } = await this.get(actorId, eventId);
+    const version = await this.em.findOne(EventVersion, { event: eventId, createdAt: { $lte: at } }, { orderBy: { versionNumber: 'desc' } });
+    if (!version) throw new NotFound(`Event ${eventId} did not exist yet at ${at.toISOString()}`);
+    // A copy, not managed: the event itself stays as it is.
+    const past = Object.assign(new CalendarEvent(), { id: event.id, owner: event.owner, createdAt: event.createdAt, updatedAt: version.createdAt, version: version.versionNumber });
+    applySnapshot(past, version.data);
+    return { event: past, role };
   }
 
   /** The caller's events, by start time; filters combine. */
