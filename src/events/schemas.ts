@@ -46,7 +46,7 @@ export const UpdateEventBody = z
 export const EventFilters = z
   .object({
     start: Time.optional().meta({ description: 'Keep events that end after this time; a recurring event, while its last occurrence does (for ever without one)' }),
-    end: Time.optional().meta({ description: 'Keep events that start before this time' }),
+    end: Time.optional().meta({ description: 'Keep events that start before this time; a recurring event, if any of its occurrences does (a moved one too)' }),
     q: z.string().trim().min(1).max(200).optional().meta({ description: 'Search in title and description' }),
     role: z.enum(ROLES).optional().meta({ description: "Only events where the caller has this role" }),
   })
