@@ -64,17 +64,22 @@ export class BatchedTransaction {
     return work(new BatchedTransaction(em.getPlatform(), connection, false));
   }
 
-  /** Sends the statements in one round trip; returns each one's rows, in order. */
+  /** Sends the statements in one round trip (none if there is nothing to send); returns each one's rows, in order. */
   async send(statements: Statement[], { commit = false } = {}): Promise<Row[][]> {
     if (this.ended) throw new Error('The transaction has ended');
-    const text = [
+    const parts = [
       ...(this.begun ? [] : ['begin']),
       ...statements.map((statement) => this.platform.formatQuery(statement.sql, statement.params)),
       ...(commit && this.ownsTransaction ? ['commit'] : []),
-    ].join(';\n');
+    ];
+    if (!parts.length) {
+      this.ended ||= commit;
+      return [];
+    }
     const opened = !this.begun;
     this.begun = true;
-    const results = await this.connection.query(text);
+    const results = await this.connection.query(parts.join(';\n'));
+    // Only once it went through: a failed commit leaves the transaction to roll back.
     if (commit) this.ended = true;
     // One result per statement; pg returns a lone result as itself.
     const all = (Array.isArray(results) ? results : [results]) as pg.QueryResult<Row>[];

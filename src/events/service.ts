@@ -2,7 +2,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import * as Y from 'yjs';
 import { CalendarEvent, EventDocument, EventPermission, EventVersion, User, type Role } from '../db/entities';
-import { BatchedTransaction, type Row } from '../db/batch';
+import { BatchedTransaction, type Row, type Statement } from '../db/batch';
 import { escapeLike } from '../db/like';
 import { applyPatch, applyTracked, captureUpdate, createDocument, loadDocument, readEvent, repairFrom, TEXT_FIELDS } from '../documents/mapping';
 import type { DocumentStore } from '../documents/store';
@@ -70,6 +70,13 @@ interface CommitInput {
   patch?: Partial<EventSnapshot> | ((event: CalendarEvent) => Partial<EventSnapshot>);
   description: string | null;
   ifMatch?: number[];
+}
+
+/** A commit worked out from what its reads returned: the statements to send, and what they make. */
+interface PlannedCommit {
+  writes: Statement[];
+  /** The commit's result, from the rows its writes returned. */
+  result(written: Row[][]): CommitResult;
 }
 
 /** What importing gave an event the caller had already: the change, or the error that refused it. */
@@ -149,28 +156,30 @@ export class EventsService {
       }));
       const created = await insertEvents(tx, actorId, drafts.filter((draft) => !again.has(draft)), 'Imported');
       const repeated: RepeatedImport[] = [];
-      // In the order of the events' ids, as every import locks them: two importers of shared events
-      // then queue rather than each hold a lock the other waits for.
-      for (const [draft, { event, role }] of [...again].sort(([, a], [, b]) => a.event.id - b.event.id)) {
-        const eventId = event.id;
+      const changing: { draft: ImportedEvent; eventId: number }[] = [];
+      for (const [draft, { event, role }] of again) {
         try {
           // The same as read is left alone, with no lock or write: a change made since comes after
           // this import. One that differs is compared again once locked.
-          if (!Object.keys(fileChanges(event, draft.fields)).length) {
-            repeated.push({ draft, eventId, outcome: { event, role, version: null } });
-            continue;
-          }
-          const input = { eventId, actor: editorOf(actorId), patch: (locked: CalendarEvent) => fileChanges(locked, draft.fields), description: 'Imported' };
-          const result = await BatchedTransaction.within(tx, (batch) => this.commitIn(batch, input));
-          commits.push({ eventId, result });
-          repeated.push({ draft, eventId, outcome: this.changeResult(result) });
+          if (Object.keys(fileChanges(event, draft.fields)).length) changing.push({ draft, eventId: event.id });
+          else repeated.push({ draft, eventId: event.id, outcome: { event, role, version: null } });
         } catch (err) {
-          // Refused before it wrote anything (a rule the merged event would break, say): the
-          // rest of the import goes on.
           if (!(err instanceof AppError)) throw err;
-          repeated.push({ draft, eventId, outcome: err });
+          repeated.push({ draft, eventId: event.id, outcome: err });
         }
       }
+      // Locked in the order of the events' ids, as every import locks them: two importers of shared
+      // events then queue rather than each hold a lock the other waits for.
+      changing.sort((a, b) => a.eventId - b.eventId);
+      const inputs = changing.map(({ draft, eventId }) => ({ eventId, actor: editorOf(actorId), patch: (locked: CalendarEvent) => fileChanges(locked, draft.fields), description: 'Imported' }));
+      const outcomes = await BatchedTransaction.within(tx, (batch) => this.commitAllIn(batch, inputs));
+      outcomes.forEach((outcome, index) => {
+        const { draft, eventId } = changing[index];
+        // One refused (a rule the merged event would break, a viewer's copy) wrote nothing; the rest go on.
+        if (outcome instanceof AppError) return repeated.push({ draft, eventId, outcome });
+        commits.push({ eventId, result: outcome });
+        return repeated.push({ draft, eventId, outcome: this.changeResult(outcome) });
+      });
       return { created, repeated };
     });
     for (const { eventId, result } of commits) this.announce(eventId, result);
@@ -304,26 +313,55 @@ export class EventsService {
    * write with the commit (see BatchedTransaction, and history.ts for the writes).
    */
   private async commit(input: CommitInput): Promise<CommitResult> {
-    const result = await BatchedTransaction.run(this.orm, (tx) => this.commitIn(tx, input));
-    this.announce(input.eventId, result);
-    return result;
+    const [outcome] = await BatchedTransaction.run(this.orm, (tx) => this.commitAllIn(tx, [input]));
+    if (outcome instanceof AppError) throw outcome;
+    this.announce(input.eventId, outcome);
+    return outcome;
   }
 
-  /** The commit's part in a transaction; the caller announces the result once it has committed. */
-  private async commitIn(tx: BatchedTransaction, input: CommitInput): Promise<CommitResult> {
-    const { documents } = this;
-    const accessKeys = input.actor ? [accessKey(input.eventId, input.actor.id)] : [];
-    const [locked, documentRows, accessRows = []] = await tx.send([
+  /**
+   * Commits in a transaction: every one's lock and reads in one round trip, in the order given,
+   * then every write in another. Each outcome is the commit's result, or the AppError that refused
+   * it before it wrote anything (the others go on). The caller announces the results once the
+   * transaction has committed.
+   */
+  private async commitAllIn(tx: BatchedTransaction, inputs: CommitInput[]): Promise<(CommitResult | AppError)[]> {
+    const reads = inputs.map((input) => this.commitReads(input));
+    const rows = await tx.send(reads.flat());
+    let read = 0;
+    const plans = inputs.map((input, index) => {
+      const own = rows.slice(read, (read += reads[index].length));
+      try {
+        return this.planCommit(input, own);
+      } catch (err) {
+        if (err instanceof AppError) return err;
+        throw err;
+      }
+    });
+    const written = await tx.send(plans.flatMap((plan) => (plan instanceof AppError ? [] : plan.writes)), { commit: true });
+    let wrote = 0;
+    return plans.map((plan) => (plan instanceof AppError ? plan : plan.result(written.slice(wrote, (wrote += plan.writes.length)))));
+  }
+
+  /** A commit's lock and reads: the event row, its document, and the caller's access. */
+  private commitReads(input: CommitInput): Statement[] {
+    return [
       lockStatement(input.eventId, 'for no key update'),
-      documents.readStatement(input.eventId),
-      ...(input.actor ? [accessStatement(accessKeys)] : []),
-    ]);
+      this.documents.readStatement(input.eventId),
+      ...(input.actor ? [accessStatement([accessKey(input.eventId, input.actor.id)])] : []),
+    ];
+  }
+
+  /** What a commit writes, worked out from what its reads returned; throws an AppError that refuses it. */
+  private planCommit(input: CommitInput, [locked, documentRows, accessRows = []]: Row[][]): PlannedCommit {
+    const { documents } = this;
     if (!locked.length) throw new NotFound('Event not found');
     const event = this.eventRow(locked[0]);
-    const role = input.actor ? assertAccess(accessByKey(accessRows).get(accessKeys[0]), input.actor.minimumRole, input.actor.action).role : null;
+    const role = input.actor ? assertAccess(accessByKey(accessRows).get(accessKey(input.eventId, input.actor.id)), input.actor.minimumRole, input.actor.action).role : null;
     assertVersion(event, input.ifMatch);
+    const unchanged = (update: Uint8Array | null) => ({ event: locked[0], role, version: null, notice: null, update });
     const patch = typeof input.patch === 'function' ? input.patch(this.em.map(CalendarEvent, locked[0])) : input.patch;
-    if (patch && !Object.keys(patch).length) return { event: locked[0], role, version: null, notice: null, update: null };
+    if (patch && !Object.keys(patch).length) return { writes: [], result: () => unchanged(null) };
 
     const before = snapshotOf(event);
     const stored = documents.storedDocument(documentRows);
@@ -353,25 +391,21 @@ export class EventsService {
     const changes = changedFields(before, after);
     const saved = () => ({ eventId: event.id, state: Y.encodeStateAsUpdate(doc), foldedUpdateIds: stored.updates.map((row) => row.id) });
     if (!changes.length) {
-      if (update || stored.updates.length || !stored.state) await tx.send([documents.saveStateStatement(saved())], { commit: true });
-      return { event: locked[0], role, version: null, notice: null, update };
+      const writes = update || stored.updates.length || !stored.state ? [documents.saveStateStatement(saved())] : [];
+      return { writes, result: () => unchanged(update) };
     }
     const credited = changes.map((change) => ({ ...change, authorId: authors.get(change.field) ?? input.actor?.id ?? event.owner_id }));
     const versionAuthor = [...authors].reverse().find(([field]) => changes.some((change) => change.field === field))?.[1];
     const authorId = versionAuthor ?? credited[0].authorId;
     const version = event.version + 1;
-    const [written] = await tx.send(
-      [recordChangeStatement({ eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description }, saved())],
-      { commit: true },
-    );
-    const recorded = changedEvent(written);
-    const notice = {
-      version_number: version,
-      created_by: { id: authorId, username: recorded.username },
-      change_description: input.description,
-      changes,
+    return {
+      writes: [recordChangeStatement({ eventId: event.id, versionNumber: version, snapshot: after, authorId, changes: credited, description: input.description }, saved())],
+      result([written]) {
+        const recorded = changedEvent(written);
+        const notice = { version_number: version, created_by: { id: authorId, username: recorded.username }, change_description: input.description, changes };
+        return { event: recorded.event, role, version, notice, update };
+      },
     };
-    return { event: recorded.event, role, version, notice, update };
   }
 
   /** Tells the hub and the version feed what a commit made, once it is committed. */
