@@ -216,6 +216,13 @@ describe('iCalendar import', () => {
     const byEditor = await importing(editor, renamed);
     expect(byEditor.body.updated).toEqual([expect.objectContaining({ id, title: 'Board meeting (moved)', role: 'editor', version: 2 })]);
     for (const user of [owner, editor, viewer]) expect((await app.api.get('/events', { token: user.token })).body.total).toBe(1);
+
+    // In one file with an event of the viewer's own, that one is updated and the shared one refused.
+    const own = await createEvent(app.api, viewer, { title: 'Dentist' });
+    const both = (await app.api.get('/events.ics', { token: viewer.token })).body.replace('SUMMARY:Board meeting (moved)', 'SUMMARY:Board meeting (again)').replace('SUMMARY:Dentist', 'SUMMARY:Dentist (moved)');
+    const mixed = await importing(viewer, both);
+    expect(mixed.body.updated).toEqual([expect.objectContaining({ id: own, title: 'Dentist (moved)', version: 2 })]);
+    expect(mixed.body.skipped).toEqual([expect.objectContaining({ title: 'Board meeting (again)', reason: expect.stringMatching(/^already here, as event \d+, which could not take the file's fields/) })]);
   });
 
   it('lets two users import changes to the same shared events at once, whatever order their files list them in', async () => {
