@@ -141,19 +141,7 @@ export class EventsService {
     const imported = await this.em.transactional(async (tx) => {
       // Two imports of one file at once would each find the other's events missing.
       await tx.execute('select pg_advisory_xact_lock(?, ?)', [IMPORT_LOCK, actorId]);
-      const uids = drafts.flatMap(({ icalUid }) => (icalUid ? [icalUid] : []));
-      const ids = uids.flatMap((uid) => idOfUid(uid) ?? []);
-      const named = { $or: [{ icalUid: { $in: uids } }, { id: { $in: ids } }] };
-      // The caller's own first (roles sort as declared), so of two events with one UID theirs is taken.
-      const known = uids.length ? await tx.find(EventPermission, { user: actorId, event: named }, { populate: ['event'], orderBy: { role: 'asc', event: { id: 'asc' } } }) : [];
-      const byId = new Map(known.map((permission) => [permission.event.id, withRole(permission)]));
-      const byUid = new Map<string, EventWithRole>();
-      for (const permission of known) if (permission.event.icalUid && !byUid.has(permission.event.icalUid)) byUid.set(permission.event.icalUid, withRole(permission));
-      const knownEventOf = (uid: string): EventWithRole | undefined => byUid.get(uid) ?? byId.get(idOfUid(uid) ?? Number.NaN);
-      const again = new Map(drafts.flatMap((draft) => {
-        const found = draft.icalUid ? knownEventOf(draft.icalUid) : undefined;
-        return found ? [[draft, found] as const] : [];
-      }));
+      const again = await knownEvents(tx, actorId, drafts, idOfUid);
       const created = await insertEvents(tx, actorId, drafts.filter((draft) => !again.has(draft)), 'Imported');
       const repeated: RepeatedImport[] = [];
       const changing: { draft: ImportedEvent; eventId: number }[] = [];
@@ -483,6 +471,28 @@ async function insertEvents(tx: EntityManager, actorId: number, drafts: NewEvent
   });
   await BatchedTransaction.within(tx, (batch) => batch.send(versions));
   return events.map((event) => ({ event, role: 'owner' as const }));
+}
+
+/**
+ * The events the caller can see, their own or shared with them, that drafts name by UID: the UID
+ * an import gave an event, or one of this server's (`idOfUid`). Of two with one UID, the caller's own.
+ */
+async function knownEvents(tx: EntityManager, actorId: number, drafts: ImportedEvent[], idOfUid: (uid: string) => number | null): Promise<Map<ImportedEvent, EventWithRole>> {
+  const uids = drafts.flatMap(({ icalUid }) => (icalUid ? [icalUid] : []));
+  if (!uids.length) return new Map();
+  const ids = uids.flatMap((uid) => idOfUid(uid) ?? []);
+  const named = { $or: [{ icalUid: { $in: uids } }, { id: { $in: ids } }] };
+  // Roles sort as declared, the owner's first.
+  const known = await tx.find(EventPermission, { user: actorId, event: named }, { populate: ['event'], orderBy: { role: 'asc', event: { id: 'asc' } } });
+  const byId = new Map(known.map((permission) => [permission.event.id, withRole(permission)]));
+  const byUid = new Map<string, EventWithRole>();
+  for (const permission of known) if (permission.event.icalUid && !byUid.has(permission.event.icalUid)) byUid.set(permission.event.icalUid, withRole(permission));
+  return new Map(
+    drafts.flatMap((draft) => {
+      const found = draft.icalUid ? (byUid.get(draft.icalUid) ?? byId.get(idOfUid(draft.icalUid) ?? Number.NaN)) : undefined;
+      return found ? [[draft, found] as const] : [];
+    }),
+  );
 }
 
 function withRole(permission: EventPermission): EventWithRole {
