@@ -513,6 +513,35 @@ describe('calendar feed', () => {
     expect((await fetch(renewed)).status).toBe(404);
   });
 
+  it('answers a program that polls with the tag it has 304 until the events change', async () => {
+    const [user, colleague] = await Promise.all([createUser(app.api, 'feed-poll'), createUser(app.api, 'feed-poll-colleague')]);
+    const id = await createEvent(app.api, user, { title: 'Own' });
+    const url = await feedOf(user);
+    const poll = async (tag: string) => {
+      const response = await fetch(url, { headers: { 'if-none-match': tag } });
+      return { status: response.status, tag: response.headers.get('etag')!, body: await response.text() };
+    };
+    const first = await fetch(url);
+    const tag = first.headers.get('etag')!;
+    expect(tag).toMatch(/^W\/"[A-Za-z0-9_-]{27}"$/);
+    expect(await poll(tag)).toEqual({ status: 304, tag, body: '' });
+
+    // An edit, a newly shared event and a deletion each make another file.
+    await app.api.put(`/events/${id}`, { title: 'Own, renamed' }, { token: user.token });
+    const edited = await poll(tag);
+    expect([edited.status, vevents(edited.body).map((event) => event.summary)]).toEqual([200, ['Own, renamed']]);
+    const shared = await createEvent(app.api, colleague, { title: 'Shared' });
+    await share(app.api, colleague, shared, user, 'viewer');
+    const sharing = await poll(edited.tag);
+    expect([sharing.status, vevents(sharing.body).length]).toEqual([200, 2]);
+    await app.api.delete(`/events/${shared}`, { token: colleague.token });
+    const deleted = await poll(sharing.tag);
+    expect([deleted.status, deleted.tag]).toEqual([200, edited.tag]);
+    // The owner's export is tagged the same way, for its own address.
+    const exported = await app.api.get('/events.ics', { token: user.token });
+    expect((await app.api.get('/events.ics', { token: user.token, headers: { 'if-none-match': exported.headers.get('etag')! } })).status).toBe(304);
+  });
+
   it('answers 30 fetches at once, then one every 10 s, for each feed', async () => {
     const [user, other] = await Promise.all([createUser(app.api, 'feed-often'), createUser(app.api, 'feed-other')]);
     const [url, otherUrl] = await Promise.all([feedOf(user), feedOf(other)]);

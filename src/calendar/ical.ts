@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { tzlib_get_ical_block } from 'timezones-ical-library';
 import type { CalendarEvent } from '../db/entities';
 import type { Expander } from '../events/occurrences';
@@ -34,6 +35,16 @@ export function toICalendar(events: CalendarEvent[], domain: string, expander: E
   const vtimezones = [...byTzid.values()].flat();
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', `PRODID:${PRODUCT_ID}`, 'CALSCALE:GREGORIAN', ...vtimezones, ...vevents, 'END:VCALENDAR'];
   return lines.map(fold).join('\r\n') + '\r\n';
+}
+
+/**
+ * A weak entity tag for the iCalendar object of these events: it changes whenever what the object
+ * is written from does (an event's version, the events, the domain in their UIDs), without
+ * writing it. Weak, as a rule that ran out of expansion time can leave a changed occurrence out.
+ */
+export function calendarTag(events: CalendarEvent[], domain: string): string {
+  const written = JSON.stringify([PRODUCT_ID, domain, events.map((event) => [event.id, event.version])]);
+  return `W/"${createHash('sha256').update(written).digest('base64url').slice(0, 27)}"`;
 }
 
 type Texts = Pick<CalendarEvent, 'title' | 'description' | 'location'>;

@@ -1,13 +1,16 @@
+import { clientHasTag } from '../http/etag';
 import { defineRoute, type AppContext, type Route } from '../http/route';
 import { errorResponse } from '../http/schemas';
 import { presentEvent } from '../events/schemas';
 import type { EventWithRole } from '../events/service';
 import { MAX_IMPORTED_EVENTS } from './import';
 import { CalendarExportQuery, FeedParams, FeedResponse, ICalendarBody, ImportQuery, ImportResult } from './schemas';
-import type { CalendarService } from './service';
+import type { CalendarFile, CalendarService } from './service';
 
 const TAG = 'calendar';
 const ICALENDAR = { mediaType: 'text/calendar', schema: ICalendarBody };
+const CALENDAR_TAG_HEADER = { ETag: 'A weak tag of the events as written: send it back in If-None-Match' };
+const IF_NONE_MATCH_HEADER = { 'If-None-Match': 'The tag of the file the client has: 304 if the events have not changed since' };
 
 export function calendarRoutes(calendar: CalendarService): Route[] {
   return [
@@ -20,7 +23,8 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
         'Every event that matches the filters (those of GET /events, without paging), as one RFC 5545 object for calendar programs to import: ' +
         "a series as one VEVENT with its RRULE and EXDATEs, on its time_zone's clock (with that zone's VTIMEZONE) when it has one; other times in UTC.",
       query: CalendarExportQuery,
-      responses: { 200: { description: 'The events', ...ICALENDAR } },
+      requestHeaders: IF_NONE_MATCH_HEADER,
+      responses: { 200: { description: 'The events', ...ICALENDAR, headers: CALENDAR_TAG_HEADER }, 304: { description: 'Unchanged since the tag in If-None-Match' } },
       async handler(ctx, { query, caller }) {
         ctx.attachment('events.ics');
         sendCalendar(ctx, await calendar.export(caller.id, query, ctx.hostname));
@@ -85,7 +89,12 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
       public: true,
       summary: 'A calendar feed: its owner\'s events, for calendar programs that subscribe',
       params: FeedParams,
-      responses: { 200: { description: "The owner's events", ...ICALENDAR }, 404: errorResponse('No such feed, or it was replaced or ended') },
+      requestHeaders: IF_NONE_MATCH_HEADER,
+      responses: {
+        200: { description: "The owner's events", ...ICALENDAR, headers: CALENDAR_TAG_HEADER },
+        304: { description: 'Unchanged since the tag in If-None-Match' },
+        404: errorResponse('No such feed, or it was replaced or ended'),
+      },
       async handler(ctx, { params }) {
         sendCalendar(ctx, await calendar.feed(params.secret, ctx.hostname));
       },
@@ -93,7 +102,13 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
   ];
 }
 
-function sendCalendar(ctx: AppContext, calendar: string): void {
+/** The file, or 304 for a client that has it already (its If-None-Match names the file's tag). */
+function sendCalendar(ctx: AppContext, file: CalendarFile): void {
+  ctx.set('ETag', file.tag);
+  if (clientHasTag(ctx, file.tag)) {
+    ctx.status = 304;
+    return;
+  }
   ctx.type = 'text/calendar; charset=utf-8';
-  ctx.body = calendar;
+  ctx.body = file.write();
 }

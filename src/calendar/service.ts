@@ -8,7 +8,7 @@ import { seriesPattern } from '../events/recurrence';
 import type { EventsService, EventWithRole } from '../events/service';
 import { AppError, NotFound } from '../http/errors';
 import { RateLimiter } from '../http/rate-limit';
-import { eventIdOfUid, toICalendar, writesSameSeries } from './ical';
+import { calendarTag, eventIdOfUid, toICalendar, writesSameSeries } from './ical';
 import { readCalendar, type SkippedEvent } from './import';
 
 /**
@@ -16,6 +16,16 @@ import { readCalendar, type SkippedEvent } from './import';
  * 30 at once and one every 10 s after leaves room for several programs and devices.
  */
 const FEED_FETCHES = { burst: 30, perSecond: 0.1 };
+
+/**
+ * An iCalendar object of events: its tag, and the object itself, written (with the owner's
+ * expansion time) only when asked for: a calendar program that polls with the tag it has is
+ * answered 304 without it.
+ */
+export interface CalendarFile {
+  tag: string;
+  write(): string;
+}
 
 export interface ImportOutcome {
   created: EventWithRole[];
@@ -40,10 +50,9 @@ export class CalendarService {
   ) {}
 
   /** The caller's events that match the filters, as an iCalendar object; `domain` makes UIDs unique beyond this server. */
-  async export(actorId: number, filters: EventFiltersInput, domain: string): Promise<string> {
-    const expander = this.events.expanderFor(actorId);
+  async export(actorId: number, filters: EventFiltersInput, domain: string): Promise<CalendarFile> {
     const events = (await this.events.all(actorId, filters)).map(({ event }) => event);
-    return toICalendar(events, domain, expander);
+    return { tag: calendarTag(events, domain), write: () => toICalendar(events, domain, this.events.expanderFor(actorId)) };
   }
 
   /**
@@ -87,7 +96,7 @@ export class CalendarService {
   }
 
   /** Every event of the feed's owner; NotFound for a secret that no active user holds. */
-  async feed(secret: string, domain: string): Promise<string> {
+  async feed(secret: string, domain: string): Promise<CalendarFile> {
     const owner = await this.orm.em.findOne(User, { calendarFeedHash: hashOpaqueToken(secret), isActive: true });
     if (!owner) throw new NotFound('No such calendar feed');
     this.feedFetches.spend(owner.id);

@@ -20,5 +20,17 @@ export function ifMatchVersions(ctx: AppContext): number[] | undefined {
   });
 }
 
+/**
+ * Whether the client's If-None-Match names this tag, by weak comparison (RFC 9110 13.1.2): it has
+ * the representation already. As the origin, the server answers the condition whatever the
+ * request's Cache-Control says to caches (fetch adds `no-cache` to every conditional request).
+ */
+export function clientHasTag(ctx: AppContext, tag: string): boolean {
+  const header = ctx.get('If-None-Match').trim();
+  if (!header) return false;
+  const opaque = (entityTag: string) => entityTag.trim().replace(/^W\//, '');
+  return header === '*' || header.split(',').some((listed) => opaque(listed) === opaque(tag));
+}
+
 export const IF_MATCH_HEADER = { 'If-Match': 'Only act if the event is still at this version (its ETag); 412 otherwise' };
 export const ETAG_HEADER = { ETag: 'The event version, for If-Match' };
