@@ -11,6 +11,7 @@ const TAG = 'calendar';
 const ICALENDAR = { mediaType: 'text/calendar', schema: ICalendarBody };
 const CALENDAR_TAG_HEADER = { ETag: 'A weak tag of the events as written: send it back in If-None-Match' };
 const IF_NONE_MATCH_HEADER = { 'If-None-Match': 'The tag of the file the client has: 304 if the events have not changed since' };
+const NOT_MODIFIED = { description: 'Unchanged since the tag in If-None-Match' };
 
 export function calendarRoutes(calendar: CalendarService): Route[] {
   return [
@@ -24,7 +25,7 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
         "a series as one VEVENT with its RRULE and EXDATEs, on its time_zone's clock (with that zone's VTIMEZONE) when it has one; other times in UTC.",
       query: CalendarExportQuery,
       requestHeaders: IF_NONE_MATCH_HEADER,
-      responses: { 200: { description: 'The events', ...ICALENDAR, headers: CALENDAR_TAG_HEADER }, 304: { description: 'Unchanged since the tag in If-None-Match' } },
+      responses: { 200: { description: 'The events', ...ICALENDAR, headers: CALENDAR_TAG_HEADER }, 304: NOT_MODIFIED },
       async handler(ctx, { query, caller }) {
         ctx.attachment('events.ics');
         sendCalendar(ctx, await calendar.export(caller.id, query, ctx.hostname));
@@ -92,7 +93,7 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
       requestHeaders: IF_NONE_MATCH_HEADER,
       responses: {
         200: { description: "The owner's events", ...ICALENDAR, headers: CALENDAR_TAG_HEADER },
-        304: { description: 'Unchanged since the tag in If-None-Match' },
+        304: NOT_MODIFIED,
         404: errorResponse('No such feed, or it was replaced or ended'),
       },
       async handler(ctx, { params }) {
