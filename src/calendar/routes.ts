@@ -40,7 +40,8 @@ export function calendarRoutes(calendar: CalendarService): Route[] {
         `Each VEVENT of the file (at most ${MAX_IMPORTED_EVENTS}) becomes an event of the caller's, with version 1 "Imported", in one transaction. ` +
         'A series keeps its RRULE, EXDATEs and IANA time zone, and the VEVENTs that change or cancel one of its occurrences (RECURRENCE-ID) become its overrides and exdates. ' +
         'What this server cannot hold (all-day events, RDATE, a series in a zone of the file\'s own naming, an event that breaks a rule of POST /events) is skipped, and `skipped` says why. ' +
-        'An event the caller already owns by its UID (from an earlier import of the file, or exported from here) is not made twice: it takes the file\'s fields as an edit (a new version if they differ) and is listed in `updated`.',
+        'An event the caller already has by its UID, their own or shared with them (from an earlier import of the file, or exported from here), is not made twice: ' +
+        'it takes the file\'s fields as an edit (a new version if they differ) and is listed in `updated`, or, if the caller may not edit it, in `skipped`. All of it happens in one transaction.',
       query: ImportQuery,
       body: ICalendarBody,
       bodyFormats: ['calendar'],
