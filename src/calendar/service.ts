@@ -2,9 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { hashOpaqueToken, newOpaqueToken } from '../auth/tokens';
 import { User, type CalendarEvent } from '../db/entities';
 import type { EventFiltersInput } from '../events/schemas';
-import { changedFields, snapshotOfEntity, type EventSnapshot } from '../events/fields';
+import { changedFields, snapshotOfEntity, snapshotPattern, type EventSnapshot } from '../events/fields';
 import type { Expander } from '../events/occurrences';
-import { seriesPattern } from '../events/recurrence';
 import type { EventsService, EventWithRole } from '../events/service';
 import { AppError, NotFound } from '../http/errors';
 import { RateLimiter } from '../http/rate-limit';
@@ -57,10 +56,10 @@ export class CalendarService {
 
   /**
    * The events of an iCalendar object, made the caller's in one transaction; those it cannot hold
-   * are skipped. An event the caller already has by its UID (from an earlier import of the file, or
-   * their own in a file exported from here: `domain` tells this server's UIDs) is not made again
-   * but takes the file's fields in the same transaction, through the write path like any edit: a
-   * new version if they differ, which a rollback undoes.
+   * are skipped. An event the caller already has by its UID, their own or shared with them (from
+   * an earlier import of the file, or in a file exported from here: `domain` tells this server's
+   * UIDs), is not made again but takes the file's fields in the same transaction, through the
+   * write path like any edit: a new version if they differ, which a rollback undoes.
    */
   async import(actorId: number, calendar: string, floatingZone: string, domain: string): Promise<ImportOutcome> {
     const { events, skipped } = readCalendar(calendar, floatingZone);
@@ -112,6 +111,6 @@ export class CalendarService {
 function changesByFile(event: CalendarEvent, fields: EventSnapshot, expander: Expander): Partial<EventSnapshot> {
   const changed = changedFields(snapshotOfEntity(event), fields)
     .map(({ field }) => field)
-    .filter((field) => field !== 'recurrence_pattern' || !writesSameSeries(event, seriesPattern({ isRecurring: fields.is_recurring, recurrencePattern: fields.recurrence_pattern }), expander));
+    .filter((field) => field !== 'recurrence_pattern' || !writesSameSeries(event, snapshotPattern(fields), expander));
   return Object.fromEntries(changed.map((field) => [field, fields[field]]));
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CalendarEvent, EventSnapshot } from '../db/entities';
-import { seriesEnd, seriesStart, type RecurrencePattern } from './recurrence';
+import { seriesEnd, seriesPattern, seriesStart, type RecurrencePattern } from './recurrence';
 
 export type { EventSnapshot };
 export type EventField = keyof EventSnapshot;
@@ -78,17 +78,17 @@ export function applySnapshot(event: CalendarEvent, snapshot: EventSnapshot): vo
 
 /** When the event's first occurrence starts, as stored beside its fields (see CalendarEvent.seriesStart). */
 export function seriesStartOf(snapshot: EventSnapshot): Date {
-  return seriesStart(new Date(snapshot.start_time), patternOf(snapshot));
+  return seriesStart(new Date(snapshot.start_time), snapshotPattern(snapshot));
 }
 
 /** When the event's last occurrence ends, as stored beside its fields (see CalendarEvent.seriesEnd). */
 export function seriesEndOf(snapshot: EventSnapshot): Date | null {
-  return seriesEnd(new Date(snapshot.start_time), new Date(snapshot.end_time), patternOf(snapshot));
+  return seriesEnd(new Date(snapshot.start_time), new Date(snapshot.end_time), snapshotPattern(snapshot));
 }
 
-function patternOf(snapshot: EventSnapshot): RecurrencePattern | null {
-  // What is stored is what RecurrencePattern parsed, in one of its two spellings.
-  return snapshot.is_recurring ? (snapshot.recurrence_pattern as RecurrencePattern | null) : null;
+/** The pattern a snapshot's occurrences follow, as seriesPattern gives an event's. */
+export function snapshotPattern(snapshot: EventSnapshot): RecurrencePattern | null {
+  return seriesPattern({ isRecurring: snapshot.is_recurring, recurrencePattern: snapshot.recurrence_pattern });
 }
 
 /** The fields whose values differ, in display order; `before` null means the event is new. */
